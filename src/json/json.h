@@ -1,0 +1,128 @@
+/*
+ * Internal JSON reader: strict validation, then jsmn tokens in a pooled
+ * array, then lookups that walk the tokens without allocating.
+ *
+ * Token indices are ints (as jsmn's); -1 means "absent". Token 0 is the
+ * root. jsmn runs with JSMN_STRICT and JSMN_PARENT_LINKS. jsmn alone is not
+ * strict enough (it accepts "[1 2]" and raw control characters), so
+ * rill__json_parse validates first (rill_json_validate's rules) and
+ * tokenizes only valid documents; a top-level scalar, which jsmn reports as
+ * incomplete, gets its single token here.
+ */
+#ifndef RILL_JSON_INTERNAL_H
+#define RILL_JSON_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Types only. src/json/tokens.c is the one file that compiles jsmn's
+ * parser (static, so an application's own jsmn cannot clash); it includes
+ * jsmn.h with the same two options before this header. */
+#ifndef JSMN_H
+#define JSMN_STRICT
+#define JSMN_PARENT_LINKS
+#define JSMN_HEADER
+#include <jsmn.h>
+#endif
+
+#include "core/buf.h"
+#include "core/pool.h"
+#include "rill/json.h"
+
+#define RILL_JSON_DEFAULT_MAX_TOKENS 65536u
+
+typedef struct rill__json {
+  jsmntok_t *tok;      /* pooled array */
+  size_t tok_bytes;    /* its block size (for the pool) */
+  unsigned ntok;       /* tokens of the current document */
+  unsigned cap;        /* tokens the array holds */
+  unsigned max_tokens; /* growth limit: RILL_E_LIMIT beyond it */
+  const char *text;    /* the document (borrowed, not copied) */
+  size_t len;
+  rill__pool *pool;    /* may be NULL */
+} rill__json;
+
+/* Set up an empty reader; nothing allocated until the first parse.
+ * max_tokens 0 means RILL_JSON_DEFAULT_MAX_TOKENS. */
+void rill__json_init(rill__json *d, rill__pool *pool, unsigned max_tokens);
+
+/* Give the token array back to the pool. */
+void rill__json_release(rill__json *d);
+
+/* Validate and tokenize text (borrowed: must outlive the lookups).
+ * Returns RILL_OK, RILL_E_JSON (err filled when non-NULL), RILL_E_LIMIT
+ * (more than max_tokens tokens, or len >= INT_MAX), RILL_E_NOMEM. */
+int rill__json_parse(rill__json *d, const char *text, size_t len,
+                     rill_json_error *err);
+
+/* The token, or NULL when i is out of range. */
+static inline const jsmntok_t *rill__json_tok(const rill__json *d, int i) {
+  return (i >= 0 && (unsigned)i < d->ntok) ? &d->tok[i] : NULL;
+}
+
+/* Index of the token after the whole subtree at i (its next sibling's
+ * position), or ntok. */
+int rill__json_skip(const rill__json *d, int i);
+
+/* The value of member key (len bytes, compared after unescaping the member
+ * name) of the object at obj; -1 when obj is not an object or has no such
+ * member. The first match wins. */
+int rill__json_get(const rill__json *d, int obj, const char *key, size_t len);
+/* Same with a NUL-terminated key. */
+int rill__json_getz(const rill__json *d, int obj, const char *key);
+
+/* Element idx of the array at arr; -1 when absent. */
+int rill__json_at(const rill__json *d, int arr, size_t idx);
+
+/* Follow a path from token root: members separated by '.', array indices
+ * as "[n]", e.g. "choices[0].delta.content". -1 when any step is absent. */
+int rill__json_path(const rill__json *d, int root, const char *path);
+
+/* Type tests. */
+int rill__json_is_string(const rill__json *d, int i);
+int rill__json_is_null(const rill__json *d, int i);
+int rill__json_is_object(const rill__json *d, int i);
+int rill__json_is_array(const rill__json *d, int i);
+/* 1 true, 0 false; -1 when the token is not a boolean. */
+int rill__json_bool(const rill__json *d, int i);
+
+/* The raw bytes of token i (for strings: between the quotes, still
+ * escaped). Sets *len; NULL when absent. */
+const char *rill__json_raw(const rill__json *d, int i, size_t *len);
+
+/* Whether string token i, unescaped, equals lit[0..len). */
+int rill__json_str_eq(const rill__json *d, int i, const char *lit,
+                      size_t len);
+
+/* Append the unescaped UTF-8 value of string token i to out. \uXXXX
+ * surrogate pairs combine; a lone surrogate becomes U+FFFD.
+ * Returns RILL_OK, RILL_E_JSON (not a string), RILL_E_LIMIT, RILL_E_NOMEM. */
+int rill__json_unescape(const rill__json *d, int i, rill__buf *out);
+
+/* Unescape raw (the escaped bytes of a valid JSON string, without quotes)
+ * into dst, which must hold at least n bytes (unescaping never grows
+ * text). Returns the length written. */
+size_t rill__json_unescape_span(const char *raw, size_t n, char *dst);
+
+/* Numbers. Return RILL_OK, RILL_E_JSON (not a number, or not an integer
+ * for the integer getters), RILL_E_LIMIT (out of range). The double getter
+ * is locale-independent and correctly rounded (strtod in the C locale). */
+int rill__json_int64(const rill__json *d, int i, int64_t *out);
+int rill__json_uint64(const rill__json *d, int i, uint64_t *out);
+int rill__json_double(const rill__json *d, int i, double *out);
+
+/* Number text helpers usable without a document. */
+int rill__parse_int64(const char *s, size_t n, int64_t *out);
+int rill__parse_uint64(const char *s, size_t n, uint64_t *out);
+int rill__parse_double(const char *s, size_t n, double *out);
+
+/* UTF-8: length of the valid sequence at s[0..n) (1..4), or 0 if the bytes
+ * there are not valid UTF-8 (then *bad receives the length of the maximal
+ * invalid subpart to replace with one U+FFFD, at least 1). */
+size_t rill__utf8_seq(const unsigned char *s, size_t n, size_t *bad);
+
+/* Encode code point cp (<= 0x10FFFF, not a surrogate) into out[0..4).
+ * Returns the byte count. */
+size_t rill__utf8_put(uint32_t cp, char *out);
+
+#endif
