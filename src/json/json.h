@@ -49,6 +49,13 @@ void rill__json_init(rill__json *d, rill__pool *pool, unsigned max_tokens);
 /* Give the token array back to the pool. */
 void rill__json_release(rill__json *d);
 
+/* rill_json_validate that also counts the tokens jsmn will make for the
+ * document (every value plus every member name), so the token array can be
+ * sized once instead of re-parsing after JSMN_ERROR_NOMEM. *n_tokens (may
+ * be NULL) is 0 on failure. Same returns as rill_json_validate. */
+int rill__json_check(const char *text, size_t len, rill_json_error *err,
+                     size_t *n_tokens);
+
 /* Validate and tokenize text (borrowed: must outlive the lookups).
  * Returns RILL_OK, RILL_E_JSON (err filled when non-NULL), RILL_E_LIMIT
  * (more than max_tokens tokens, or len >= INT_MAX), RILL_E_NOMEM. */

@@ -482,7 +482,7 @@ static void test_redact(void **state) {
       {"GET /v1beta/models?key=AIzaSecret&alt=sse", "GET /v1beta/models?key=**********&alt=sse"},
       {"monkey=banana", "monkey=banana"},
       {"the key sk-abcdefghijklmnopqrstuvwxyz leaked",
-       "the key ****************************** leaked"},
+       "the key ***************************** leaked"},
       {"AIzaSyDdI0hCZtE6vySjMm-WEfRq3CPzqKqqsHI", "***************************************"},
       {"task-12345678901234567890 is not a key", "task-12345678901234567890 is not a key"},
       {"sk-short", "sk-short"},
