@@ -58,7 +58,10 @@ int rill__json_check(const char *text, size_t len, rill_json_error *err,
 
 /* Validate and tokenize text (borrowed: must outlive the lookups).
  * Returns RILL_OK, RILL_E_JSON (err filled when non-NULL), RILL_E_LIMIT
- * (more than max_tokens tokens, or len >= INT_MAX), RILL_E_NOMEM. */
+ * (more than max_tokens tokens, or len >= INT_MAX), RILL_E_NOMEM,
+ * RILL_E_INVALID (text NULL with len > 0), RILL_E_INTERNAL (jsmn and the
+ * validator disagree: a bug). On any failure the reader holds no tokens
+ * (lookups return -1); the array is kept for the next parse. */
 int rill__json_parse(rill__json *d, const char *text, size_t len,
                      rill_json_error *err);
 
@@ -110,6 +113,11 @@ int rill__json_unescape(const rill__json *d, int i, rill__buf *out);
  * into dst, which must hold at least n bytes (unescaping never grows
  * text). Returns the length written. */
 size_t rill__json_unescape_span(const char *raw, size_t n, char *dst);
+
+/* Whether raw (the escaped bytes of a string, without quotes) unescapes to
+ * exactly lit[0..len), without a buffer: memcmp when raw holds no
+ * backslash, else decoded on the fly. */
+int rill__json_span_eq(const char *raw, size_t n, const char *lit, size_t len);
 
 /* Numbers. Return RILL_OK, RILL_E_JSON (not a number, or not an integer
  * for the integer getters), RILL_E_LIMIT (out of range). The double getter

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Run the unit test programs under valgrind memcheck: any error or leak fails.
+#   valgrind-check.sh BUILD_DIR
+# test_heap_constant streams 2 GiB through the parsers and would take an hour
+# under valgrind; its memory behaviour is covered by ASan and by its own
+# allocator-statistics assertions.
+set -euo pipefail
+build=${1:-build}
+status=0
+n=0
+for t in "$build"/bin/test_*; do
+  case "$(basename "$t")" in test_heap_constant) continue ;; esac
+  n=$((n + 1))
+  if ! valgrind -q --error-exitcode=9 --leak-check=full \
+       --errors-for-leak-kinds=definite,indirect,possible \
+       "$t" >"$build/valgrind-$(basename "$t").log" 2>&1; then
+    echo "valgrind: $(basename "$t") FAILED"; tail -40 "$build/valgrind-$(basename "$t").log"
+    status=1
+  else
+    echo "valgrind: $(basename "$t") clean"
+  fi
+done
+[[ $n -gt 0 ]] || { echo "valgrind: no test programs in $build/bin" >&2; exit 1; }
+exit $status
