@@ -7,7 +7,7 @@ set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config libcurl4-openssl-dev libmbedtls-dev libjsmn-dev)
 if [[ "${1:-}" == "--test" ]]; then
-  pkgs+=(libcmocka-dev clang libclang-rt-14-dev valgrind python3)
+  pkgs+=(libcmocka-dev clang libclang-rt-14-dev valgrind python3 locales binutils)
 fi
 
 missing=()
@@ -16,11 +16,17 @@ for p in "${pkgs[@]}"; do
     missing+=("$p")
   fi
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
-
 sudo=""
 if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
-echo "installing: ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [[ ${#missing[@]} -gt 0 ]]; then
+  echo "installing: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The tests prove that numbers are read and written the same under a locale
+# whose decimal separator is a comma, as editors set with setlocale(LC_ALL, "").
+if [[ "${1:-}" == "--test" ]] && ! locale -a 2>/dev/null | grep -qi '^de_DE\.utf-\?8$'; then
+  $sudo localedef -i de_DE -f UTF-8 de_DE.UTF-8
+fi

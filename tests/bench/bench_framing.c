@@ -2,6 +2,9 @@
  * bench_framing.c — framing and framing + decode throughput, single thread.
  *
  *   bench_framing [total_MiB] [chunk_bytes]     (defaults: 512, 16384)
+ *   bench_framing --pattern sse|ndjson          (write the 1 MiB stream
+ *                                                pattern to stdout, for
+ *                                                sdk_reference.mjs)
  *
  * Streams: synthetic Ollama NDJSON chat lines and OpenAI SSE chat chunks
  * (tests/common/stream_gen.c), fed in chunk_bytes pieces (16 KiB is what
@@ -179,8 +182,19 @@ static void report(const char *what, double secs, uint64_t records,
 }
 
 int main(int argc, char **argv) {
-  uint64_t mib = argc > 1 ? strtoull(argv[1], NULL, 10) : 512;
+  uint64_t mib;
   int is_sse;
+  if (argc == 3 && strcmp(argv[1], "--pattern") == 0) {
+    size_t n, nrec;
+    g_pattern = malloc(1u << 20);
+    n = stream_gen_pattern(strcmp(argv[2], "sse") == 0 ? STREAM_OPENAI_SSE
+                                                         : STREAM_OLLAMA_NDJSON,
+                           g_pattern, 1u << 20, 1u << 20, &nrec);
+    fwrite(g_pattern, 1, n, stdout);
+    free(g_pattern);
+    return 0;
+  }
+  mib = argc > 1 ? strtoull(argv[1], NULL, 10) : 512;
   g_chunk = argc > 2 ? (size_t)strtoull(argv[2], NULL, 10) : 16384;
   if (mib == 0 || g_chunk == 0)
     return 2;

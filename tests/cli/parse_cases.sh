@@ -7,6 +7,10 @@
 # docs/streaming.md; tests/unit/test_framer_cases.c checks the same files
 # through the library at every split position.
 set -u
+# The command calls setlocale(LC_ALL, ""): run it under a comma-decimal
+# locale (scripts/setup-debian.sh --test generates it) to show the output
+# does not depend on it.
+export LC_ALL=de_DE.UTF-8
 rill=$1
 data=$2
 tmp=$(mktemp -d)
