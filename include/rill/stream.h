@@ -40,9 +40,15 @@ extern "C" {
 typedef struct rill_framer_opts {
   size_t size; /* sizeof(rill_framer_opts): set by RILL_FRAMER_OPTS_INIT */
   /* Longest line, event or record kept, in bytes (default 8 MiB, at most
-   * RILL_HARD_MAX_RECORD_BYTES). SSE: applies to each line and to the sum of
-   * an event's data, type and id. NDJSON: to each record. One byte more
-   * fails the feed with RILL_E_LIMIT. */
+   * RILL_HARD_MAX_RECORD_BYTES). What is counted:
+   *   SSE: each line without its line end (CR, LF or CRLF), comments and
+   *   field names included; and each event's data as the callback receives
+   *   it (the data lines joined with '\n'). Type and id are parts of a line.
+   *   NDJSON: each record, i.e. the line without its LF or CRLF (a CR left
+   *   at the very end of the stream is not counted either); whitespace-only
+   *   lines too, although they are skipped.
+   * Exactly max_record_bytes passes; one byte more fails with RILL_E_LIMIT,
+   * as soon as that byte arrives. */
   size_t max_record_bytes;
 } rill_framer_opts;
 
@@ -61,6 +67,10 @@ typedef struct rill_framer_opts {
  * (and not empty). Other fields are ignored. A blank line dispatches the
  * event, unless no data line was seen since the last dispatch. An event left
  * unfinished at the end of the stream is discarded.
+ *
+ * An event whose data is a single data line lying whole in one feed is
+ * handed over in place (ev->data points into the caller's buffer); the data
+ * is copied only when an event has several data lines or spans feeds.
  *
  * Bytes are passed through as they are: invalid UTF-8 is not replaced here
  * (the JSON layer rejects it; rill's JSON writer replaces it on output).
@@ -92,7 +102,8 @@ typedef int (*rill_sse_event_fn)(void *user, const rill_sse_event *ev);
 /*
  * Create a framer.
  * opts may be NULL (all defaults); only opts->size bytes of it are read.
- * Ownership: *out belongs to the caller until rill_sse_free.
+ * Ownership: *out belongs to the caller until rill_sse_free; it is set to
+ * NULL when creation fails.
  * Returns: RILL_OK; RILL_E_INVALID (out or on_event NULL, opts->size 0, or
  * max_record_bytes above RILL_HARD_MAX_RECORD_BYTES); RILL_E_NOMEM.
  * Thread: any thread.
@@ -127,10 +138,17 @@ RILL_API void rill_sse_reset(rill_sse *p);
 /* Free the framer and its buffer. NULL is a harmless no-op. */
 RILL_API void rill_sse_free(rill_sse *p);
 
-/* Stream offset (bytes fed since creation or reset) of the byte at which the
- * sticky error was detected: for RILL_E_LIMIT the first byte past the limit,
- * for RILL_E_CANCELLED the byte just after the event's blank line. 0 when no
- * error. */
+/* Stream offset (bytes fed since creation or reset, a BOM included) of the
+ * byte at which the sticky error was detected; 0 when there is none. The
+ * offsets of RILL_E_LIMIT and RILL_E_CANCELLED do not depend on how the
+ * input was split:
+ *   RILL_E_LIMIT, a line: the line's first byte + max_record_bytes.
+ *   RILL_E_LIMIT, an event's data: the first byte of the data line's value
+ *     that does not fit (its first byte if even the joining '\n' does not).
+ *   RILL_E_CANCELLED: just past the CR or LF that ended the event's blank
+ *     line (for a CRLF, the LF's own offset: the event was dispatched at
+ *     the CR, before the LF may have arrived).
+ *   RILL_E_NOMEM: where the framer was when the allocation failed. */
 RILL_API uint64_t rill_sse_error_offset(const rill_sse *p);
 
 /* The reconnection time from the last valid "retry" field, in milliseconds.
@@ -146,7 +164,9 @@ RILL_API const char *rill_sse_last_event_id(const rill_sse *p, size_t *len);
  * NDJSON (newline-delimited JSON; Ollama's streaming format)
  *
  * Records end in LF or CRLF (the CR is not part of the record). A lone CR is
- * not a line end. Lines that are empty or hold only spaces, tabs and CRs are
+ * not a line end. A record lying whole in one feed is handed over as a
+ * pointer into the caller's buffer; only a record cut by a feed boundary is
+ * copied (into the framer's tail buffer). Lines that are empty or hold only spaces, tabs and CRs are
  * skipped, but counted in line numbers. One UTF-8 BOM at the very start is
  * skipped. A last record without a newline is delivered by finish. The framer
  * does not parse JSON: each record goes to the callback as bytes.
@@ -173,9 +193,11 @@ RILL_API int rill_ndjson_new(rill_ndjson **out, const rill_framer_opts *opts,
 /* As rill_sse_feed: RILL_E_LIMIT when a record grows past max_record_bytes. */
 RILL_API int rill_ndjson_feed(rill_ndjson *p, const void *buf, size_t len);
 
-/* The stream has ended: a last record without a line end is delivered now.
- * Returns as rill_sse_finish, plus RILL_E_LIMIT/RILL_E_CANCELLED from that
- * last record. */
+/* The stream has ended: a last record without a line end is delivered now
+ * (a CR at its end is dropped, as the first half of a cut-off CRLF; bytes
+ * that began a BOM but ended with the stream are such a record).
+ * Returns as rill_sse_finish, plus RILL_E_LIMIT/RILL_E_CANCELLED/
+ * RILL_E_NOMEM from that last record. */
 RILL_API int rill_ndjson_finish(rill_ndjson *p);
 
 /* Start a new stream; the buffer is kept. */
@@ -184,8 +206,9 @@ RILL_API void rill_ndjson_reset(rill_ndjson *p);
 /* NULL is a harmless no-op. */
 RILL_API void rill_ndjson_free(rill_ndjson *p);
 
-/* As rill_sse_error_offset. For RILL_E_CANCELLED: the byte after the
- * record's line end (or the stream's end, for a last record). */
+/* As rill_sse_error_offset: for RILL_E_LIMIT the record's first byte +
+ * max_record_bytes; for RILL_E_CANCELLED the byte after the record's LF
+ * (or the stream's end, for a last record). */
 RILL_API uint64_t rill_ndjson_error_offset(const rill_ndjson *p);
 
 #ifdef __cplusplus
