@@ -39,7 +39,13 @@ typedef struct rill_json_error {
 
 /*
  * Check that text[0..len) is one valid JSON document.
- * err may be NULL; on failure it receives the offset and reason.
+ * err may be NULL; on failure it receives the offset and reason. The
+ * offset is that of the first byte that cannot belong to a valid document:
+ * for "[1,]" the ']', for "01" the '0' with the leading zero, for
+ * ill-formed UTF-8 the first byte that cannot continue the sequence (the
+ * lead byte itself when it can start none), and len when the input ends
+ * too early. Nesting deeper than RILL_JSON_MAX_DEPTH fails at the opening
+ * bracket that goes one level too deep, with reason "nesting too deep".
  * Returns: RILL_OK; RILL_E_JSON (malformed); RILL_E_INVALID (text NULL with
  * len > 0). Allocates nothing. Thread: any.
  */
@@ -78,16 +84,21 @@ RILL_API int rill_jw_array_end(rill_jw *w);
 RILL_API int rill_jw_key(rill_jw *w, const char *key, size_t len);
 
 /* A string. Escapes '"', '\\' and control characters (\n \r \t \b \f as
- * such, others as \u00XX); passes valid UTF-8 through; replaces each
- * maximal invalid UTF-8 subpart with U+FFFD (as the Unicode standard
- * recommends), so the output is always valid JSON. NUL bytes become \u0000. */
+ * such, others as \u00xx with lowercase hex); passes valid UTF-8 and DEL
+ * (0x7f) through unchanged and leaves '/' alone; replaces each maximal
+ * invalid UTF-8 subpart with one U+FFFD (Unicode's "substitution of
+ * maximal subparts"), so the output is always valid JSON. NUL bytes
+ * become \u0000. s may be NULL when len is 0. */
 RILL_API int rill_jw_string(rill_jw *w, const char *s, size_t len);
 
 RILL_API int rill_jw_int(rill_jw *w, int64_t v);
 RILL_API int rill_jw_uint(rill_jw *w, uint64_t v);
 
-/* The shortest text that reads back as the same double, independent of
- * the locale ("0.1", "1e+300", "-0"). NaN and infinities: RILL_E_INVALID. */
+/* A text that reads back as exactly the same double, independent of the
+ * locale: the first of printf's "%.15g", "%.16g", "%.17g" that round-trips,
+ * so values with up to 15 significant digits come out short ("0.1",
+ * "1e+300", "-0", 1.0 as "1") and others take 16 or 17 digits.
+ * NaN and infinities: RILL_E_INVALID (sticky). */
 RILL_API int rill_jw_double(rill_jw *w, double v);
 
 RILL_API int rill_jw_bool(rill_jw *w, int v);

@@ -1,8 +1,8 @@
 /*
  * The C locale as a locale_t, made once per process, for strtod_l and for
  * the writer's uselocale() guard around snprintf: numbers must read and
- * print the same whatever setlocale() the application called (editors call
- * setlocale(LC_ALL, "") and may get ',' as the decimal point).
+ * print the same whatever locale the application selected (editors pass
+ * LC_ALL and "" to setlocale and may get ',' as the decimal point).
  * Needs POSIX 2008 (the library is built with _GNU_SOURCE).
  */
 #ifndef RILL_JSON_C_LOCALE_H

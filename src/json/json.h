@@ -120,8 +120,15 @@ size_t rill__json_unescape_span(const char *raw, size_t n, char *dst);
 int rill__json_span_eq(const char *raw, size_t n, const char *lit, size_t len);
 
 /* Numbers. Return RILL_OK, RILL_E_JSON (not a number, or not an integer
- * for the integer getters), RILL_E_LIMIT (out of range). The double getter
- * is locale-independent and correctly rounded (strtod in the C locale). */
+ * for the integer getters), RILL_E_LIMIT (out of range). The integer
+ * getters decide on the digits, exactly: any spelling of an integer value
+ * is accepted ("1.0", "1e2", "100e-2", "-0"), a fraction is RILL_E_JSON,
+ * and a negative value other than zero is RILL_E_LIMIT for uint64. The
+ * double getter is locale-independent and correctly rounded (strtod_l in
+ * the C locale); a finite number beyond DBL_MAX is RILL_E_LIMIT, underflow
+ * gives zero or a subnormal; a number text of 512 bytes or more is copied
+ * to the heap and may also fail with RILL_E_NOMEM. The number helpers take
+ * exactly one JSON number (no sign '+', no spaces) and accept out NULL. */
 int rill__json_int64(const rill__json *d, int i, int64_t *out);
 int rill__json_uint64(const rill__json *d, int i, uint64_t *out);
 int rill__json_double(const rill__json *d, int i, double *out);

@@ -14,11 +14,12 @@
  * double, so 9007199254740993 is read exactly.
  *
  * Double policy: strtod_l in the C locale, so the result is correctly
- * rounded and independent of setlocale(). A finite number too large for a
- * double (1e309) is RILL_E_LIMIT; underflow gives the nearest subnormal or
- * zero, as strtod does, with RILL_OK. The text is copied to a 512-byte
- * stack buffer to NUL-terminate it; longer numbers (legal JSON: "0.000...1"
- * with many digits) get a heap copy, which can fail with RILL_E_NOMEM.
+ * rounded and independent of the process locale. A finite number too
+ * large for a double (1e309) is RILL_E_LIMIT; underflow gives the nearest
+ * subnormal or zero, as strtod does, with RILL_OK. The text is copied to a
+ * 512-byte stack buffer to NUL-terminate it; longer numbers (legal JSON:
+ * "0.000...1" with many digits) get a heap copy, which can fail with
+ * RILL_E_NOMEM.
  *
  * Must not know: jsmn's parser (types only), providers, the writer.
  */

@@ -55,8 +55,7 @@ static const unsigned char hex_class[256] = {
     0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* A-F */
     R16(0),
     0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* a-f */
-    R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0),
-    R16(0)};
+    R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0), R16(0)};
 
 #define ONES UINT64_C(0x0101010101010101)
 #define HIGHS UINT64_C(0x8080808080808080)
@@ -236,7 +235,8 @@ static const unsigned char *scan_number(const unsigned char *p,
     if (p < end && (*p == '+' || *p == '-'))
       p++;
     if (p >= end || !is_digit(*p)) {
-      *why = p >= end ? "unexpected end of input" : "expected digit in exponent";
+      *why = p >= end ? "unexpected end of input"
+                      : "expected digit in exponent";
       *where = p;
       return NULL;
     }
