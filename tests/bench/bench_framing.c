@@ -23,14 +23,18 @@
 #include <string.h>
 #include <time.h>
 
+/* The reference tokenizer: jsmn compiled here, with the options rill uses
+ * (it must come before json/json.h, which includes jsmn for types only). */
+#define JSMN_STATIC
+#define JSMN_STRICT
+#define JSMN_PARENT_LINKS
+#include <jsmn.h>
+
 #include "core/buf.h"
 #include "core/pool.h"
 #include "json/json.h"
 #include "rill/rill.h"
 #include "stream_gen.h"
-
-#define JSMN_STATIC
-#include <jsmn.h> /* the reference tokenizer only; rill's is in src/json */
 
 #define RUNS 5
 

@@ -30,7 +30,7 @@ split_case() {
       if ($l eq "expect:") { $sec = "expect"; next; }
       if ($l =~ /^exit:\s*(\d+)\s*$/ && $sec eq "expect") { $exit = $1; $sec = "done"; next; }
       if ($sec eq "input") { $in .= $l; }
-      elsif ($sec eq "expect") { $exp .= "$l\n"; }
+      elsif ($sec eq "expect") { $exp .= "$l\n" if length $l; }   # output has no blank lines
     }
     $in =~ s/\\(x([0-9A-Fa-f]{2})|n|r|t|0|\\)/
       defined $2 ? chr(hex $2) :
