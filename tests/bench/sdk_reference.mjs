@@ -17,15 +17,23 @@ const require = createRequire(path.join(path.resolve(peers), 'index.js'));
 const OpenAI = require('openai').default ?? require('openai');
 const { Ollama } = require('ollama');
 const MiB = Number(mibArg ?? 64);
+const versionOf = (name) => JSON.parse(readFileSync(path.join(path.resolve(peers), 'node_modules', name, 'package.json'))).version;
 const CHUNK = 16384;
 const RUNS = 3;
 
-function streamOf(pattern, total) {
+// The ollama client insists on a final {"done":true} record.
+const OLLAMA_DONE = Buffer.from('{"model":"llama3.2","created_at":"2024-08-27T17:01:37Z","message":{"role":"assistant","content":""},"done":true}\n');
+
+function streamOf(pattern, total, trailer) {
   let sent = 0, off = 0;
   const doubled = Buffer.concat([pattern, pattern]);
   return new ReadableStream({
     pull(ctl) {
-      if (sent >= total) { ctl.close(); return; }
+      if (sent >= total) {
+        if (trailer) ctl.enqueue(new Uint8Array(trailer));
+        ctl.close();
+        return;
+      }
       const n = Math.min(CHUNK, total - sent);
       ctl.enqueue(new Uint8Array(doubled.subarray(off, off + n)));
       sent += n;
@@ -34,12 +42,12 @@ function streamOf(pattern, total) {
   });
 }
 
-async function measure(name, pattern, run) {
+async function measure(name, pattern, run, trailer) {
   const total = Math.floor((MiB * 1048576) / pattern.length) * pattern.length;
   let best = Infinity, records = 0;
   for (let i = 0; i < RUNS; i++) {
     const t0 = process.hrtime.bigint();
-    records = await run(() => streamOf(pattern, total));
+    records = await run(() => streamOf(pattern, total, trailer));
     const t = Number(process.hrtime.bigint() - t0) / 1e9;
     if (t < best) best = t;
   }
@@ -48,7 +56,7 @@ async function measure(name, pattern, run) {
 
 const sse = readFileSync(ssePath);
 const nd = readFileSync(ndPath);
-console.log(`node ${process.version}, openai ${require('openai/package.json').version}, ollama ${require('ollama/package.json').version}; ${MiB} MiB per run, best of ${RUNS}`);
+console.log(`node ${process.version}, openai ${versionOf('openai')}, ollama ${versionOf('ollama')}; ${MiB} MiB per run, best of ${RUNS}`);
 console.log('| measurement                        |      MB/s |    records/s |');
 console.log('|------------------------------------|-----------|--------------|');
 
@@ -73,5 +81,5 @@ await measure('ollama SDK: chat stream (NDJSON)', nd, async (mk) => {
   let n = 0, chars = 0;
   for await (const part of s) { n++; chars += part.message.content.length; }
   if (chars === 0) throw new Error('no content decoded');
-  return n;
-});
+  return n - 1; // the trailer is not part of the pattern
+}, OLLAMA_DONE);
