@@ -359,7 +359,7 @@ static int hexval(char c) {
 }
 
 static void test_jsontestsuite(void **state) {
-  const char *path = RILL_SHARED_TESTDATA_DIR "/jsontestsuite-vectors.json";
+  const char *path = RILL_JSON_VECTORS_DIR "/jsontestsuite-vectors.json";
   size_t len = 0, k, n_checked = 0, n_undecided = 0, n_valid = 0;
   char *text = read_file(path, &len);
   rill__json d;
