@@ -6,7 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
-files=$(find src providers -name '*.c' -o -name '*.h' 2>/dev/null | sort)
+dirs=()
+for d in src providers; do [[ -d $d ]] && dirs+=("$d"); done
+files=$(find "${dirs[@]}" -name '*.c' -o -name '*.h' | sort)
 [[ -z "$files" ]] && { echo "checksrc: no sources found" >&2; exit 1; }
 banned='\b(sprintf|vsprintf|strcpy|strcat|strncpy|strncat|strtok|atoi|atol|atof|gets|abort|exit|_exit|assert|alloca|setlocale)[[:space:]]*\('
 # Plain strtod/strtof/printf("%f") depend on LC_NUMERIC; src/json/number.c
