@@ -15,5 +15,10 @@
 #include "rill/log.h"
 #include "rill/stream.h"
 #include "rill/json.h"
+#include "rill/client.h"
+#include "rill/request.h"
+#include "rill/chat.h"
+#include "rill/models.h"
+#include "rill/embeddings.h"
 
 #endif /* RILL_H */

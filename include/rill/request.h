@@ -1,0 +1,100 @@
+/*
+ * rill/request.h — what every request to a provider has in common: where it
+ * goes (provider, base URL, key, extra headers), its clocks, and its retry
+ * policy. Used by rill/chat.h, rill/models.h and rill/embeddings.h.
+ *
+ * All structs here are options: their zero value means the default, so a
+ * caller sets only what it needs. Strings are UTF-8 and NUL-terminated, and
+ * are only read during the call that receives them (rill copies what it
+ * keeps).
+ */
+#ifndef RILL_REQUEST_H
+#define RILL_REQUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rill/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum rill_provider {
+  RILL_PROVIDER_NONE = 0,
+  RILL_PROVIDER_OLLAMA = 1,   /* native API, NDJSON streams */
+  RILL_PROVIDER_OPENAI = 2,   /* OpenAI Chat Completions, SSE */
+  RILL_PROVIDER_LMSTUDIO = 3, /* OpenAI-compatible, default localhost:1234 */
+  RILL_PROVIDER_GEMINI = 4,
+  RILL_PROVIDER_ANTHROPIC = 5
+} rill_provider;
+
+/* Provider from its command-line name ("ollama", "openai", "lmstudio",
+ * "gemini", "anthropic"); RILL_PROVIDER_NONE when unknown. */
+RILL_API rill_provider rill_provider_from_name(const char *name);
+/* The name of a provider ("none" for an unknown value). */
+RILL_API const char *rill_provider_name(rill_provider p);
+
+/*
+ * Where a request goes.
+ *  base_url: NULL for the provider's default: Ollama $OLLAMA_HOST or
+ *    http://127.0.0.1:11434; OpenAI https://api.openai.com/v1; LM Studio
+ *    http://localhost:1234/v1. For OpenAI-compatible servers the base ends
+ *    in /v1 (rill appends /chat/completions, /embeddings, /models).
+ *  api_key: NULL to take it from the environment (OPENAI_API_KEY for
+ *    OpenAI and LM Studio — sent only when set; none for Ollama). It is
+ *    sent only to the base URL's host, never logged, masked in every
+ *    message, and wiped from rill's memory when the request ends.
+ *  headers: extra "Name: value" lines (n_headers of them).
+ *  follow_redirects: 0 (default) fails a 3xx with RILL_E_HTTP; 1 follows
+ *    up to 5, but a redirect to another host (or scheme or port) is
+ *    refused when the request carries a key.
+ */
+typedef struct rill_endpoint {
+  rill_provider provider;
+  const char *base_url;
+  const char *api_key;
+  const char *const *headers;
+  size_t n_headers;
+  int follow_redirects;
+} rill_endpoint;
+
+/*
+ * The clocks of a request, in milliseconds; 0 means "no limit" for each.
+ * Each failure is RILL_E_TIMEOUT with a message naming the clock:
+ *  connect_ms: from the start to the response headers (per attempt);
+ *  first_content_ms: from the start to the first delivered content delta
+ *    (text, thinking or tool call; not keep-alives or empty chunks);
+ *  idle_ms: the longest gap between two content deltas (SSE comments,
+ *    keep-alive lines and empty deltas do not reset it);
+ *  total_ms: the whole request, retries included.
+ */
+typedef struct rill_timeouts {
+  long connect_ms;
+  long first_content_ms;
+  long idle_ms;
+  long total_ms;
+} rill_timeouts;
+
+/*
+ * Retries happen only before the first content delta reached the
+ * application: on connection failures and on HTTP 408, 429, 500, 502, 503,
+ * 504. Delay: full jitter, random in [0, min(max_delay_ms, base_delay_ms *
+ * 2^attempt)], unless the server sent Retry-After (seconds or an HTTP date)
+ * or retry-after-ms, which is honoured up to max_retry_after_ms (a longer
+ * wait fails at once with the server's status).
+ *  max_retries: -1 none, 0 the default (2), n > 0: n.
+ *  base_delay_ms default 500, max_delay_ms default 8000,
+ *  max_retry_after_ms default 60000.
+ */
+typedef struct rill_retry {
+  int max_retries;
+  long base_delay_ms;
+  long max_delay_ms;
+  long max_retry_after_ms;
+} rill_retry;
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RILL_REQUEST_H */
