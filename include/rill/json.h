@@ -123,6 +123,67 @@ RILL_API int rill_jw_error(const rill_jw *w);
 /* Whether one complete top-level value has been written. */
 RILL_API int rill_jw_complete(const rill_jw *w);
 
+
+/* ------------------------------------------------------------------------
+ * Reading: a parsed document, walked by token index (0 is the root, -1
+ * means "absent"). For applications that must read JSON rill hands them
+ * (tool-call arguments) or files they give rill (tool definitions); the
+ * same strict reader and limits as rill's own decoding.
+ * ------------------------------------------------------------------------ */
+
+typedef struct rill_json_doc rill_json_doc;
+
+typedef enum rill_json_type {
+  RILL_JSON_NONE = 0, /* no such token */
+  RILL_JSON_OBJECT,
+  RILL_JSON_ARRAY,
+  RILL_JSON_STRING,
+  RILL_JSON_NUMBER,
+  RILL_JSON_TRUE,
+  RILL_JSON_FALSE,
+  RILL_JSON_NULL
+} rill_json_type;
+
+/*
+ * Parse text[0..len) (copied: text need not outlive the call).
+ * Ownership: *out belongs to the caller until rill_json_doc_free.
+ * Returns: RILL_OK; RILL_E_JSON (err filled when non-NULL); RILL_E_LIMIT
+ * (more than 1,048,576 tokens or len >= 2 GiB); RILL_E_INVALID; RILL_E_NOMEM.
+ * Thread: any; a document is used by one thread at a time.
+ */
+RILL_API int rill_json_parse(rill_json_doc **out, const char *text, size_t len,
+                             rill_json_error *err);
+
+/* NULL is a harmless no-op. */
+RILL_API void rill_json_doc_free(rill_json_doc *doc);
+
+/* The type of token tok (RILL_JSON_NONE when out of range). */
+RILL_API rill_json_type rill_json_type_of(const rill_json_doc *doc, int tok);
+
+/* Members of an object / elements of an array (0 for other types). */
+RILL_API size_t rill_json_count(const rill_json_doc *doc, int tok);
+
+/* The value of member key of object obj, or -1. */
+RILL_API int rill_json_get(const rill_json_doc *doc, int obj, const char *key);
+
+/* Element i of array arr, or -1. */
+RILL_API int rill_json_at(const rill_json_doc *doc, int arr, size_t i);
+
+/* The token's JSON text as it appears in the document (a string with its
+ * quotes). Owned by doc. NULL when absent. */
+RILL_API const char *rill_json_text(const rill_json_doc *doc, int tok,
+                                    size_t *len);
+
+/* A string token's unescaped UTF-8 value, NUL-terminated. Owned by doc and
+ * valid until the next rill_json_string call on doc. NULL when tok is not a
+ * string (or out of memory). */
+RILL_API const char *rill_json_string(rill_json_doc *doc, int tok,
+                                      size_t *len);
+
+/* A number token as a double (locale-free). RILL_OK, RILL_E_JSON (not a
+ * number), RILL_E_LIMIT (out of range). */
+RILL_API int rill_json_number(const rill_json_doc *doc, int tok, double *out);
+
 #ifdef __cplusplus
 }
 #endif
