@@ -126,7 +126,8 @@ typedef struct rill_chat_request {
   rill_retry retry;
 } rill_chat_request;
 
-#define RILL_CHAT_REQUEST_INIT {sizeof(rill_chat_request)}
+/* Designated, so -Wextra is quiet in C; C++ callers memset and set size. */
+#define RILL_CHAT_REQUEST_INIT {.size = sizeof(rill_chat_request)}
 
 typedef enum rill_finish {
   RILL_FINISH_NONE = 0, /* not reported */

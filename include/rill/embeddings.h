@@ -30,7 +30,7 @@ typedef struct rill_embed_request {
   rill_retry retry;
 } rill_embed_request;
 
-#define RILL_EMBED_REQUEST_INIT {sizeof(rill_embed_request)}
+#define RILL_EMBED_REQUEST_INIT {.size = sizeof(rill_embed_request)}
 
 /* The vectors, row-major: vector i is data[i*dims .. i*dims+dims). */
 typedef struct rill_embeddings {
