@@ -11,10 +11,14 @@
 
 #include "core/alloc.h"
 #include "core/alloc_hooks.h"
+#include "http/internal.h"
 #include "rill/alloc.h"
 #include "rill/error.h"
 
 static int g_initialised;
+
+/* For rill_client_new (src/http/internal.h). */
+int rill__global_initialised(void) { return g_initialised; }
 
 static void *tramp_malloc(size_t n) { return rill__malloc(n); }
 static void tramp_free(void *p) { rill__free(p); }
