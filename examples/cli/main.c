@@ -19,6 +19,12 @@ static void usage(FILE *to) {
         "  parse sse|ndjson [--chunk N] [--max-record N]\n"
         "        read a byte stream on stdin, feed it in N-byte pieces\n"
         "        (default 64K) and print one JSON line per event or record\n"
+        "  chat --provider P --model M [options] PROMPT...\n"
+        "        stream an answer (rill chat --help for the options)\n"
+        "  models [--provider P] [--url BASE] [--json] [--loaded]\n"
+        "        list the models a server offers\n"
+        "  pull [--url BASE] [--json] NAME\n"
+        "        download an Ollama model, with progress\n"
         "  version        print the library and libcurl versions\n"
         "\n"
         "exit codes: 0 ok, 1 runtime error, 2 usage error, 3 malformed input\n",
@@ -65,6 +71,19 @@ int main(int argc, char **argv) {
   cmd = argv[1];
   if (strcmp(cmd, "parse") == 0)
     return cmd_parse(argc - 1, argv + 1);
+  if (strcmp(cmd, "chat") == 0 || strcmp(cmd, "models") == 0 ||
+      strcmp(cmd, "pull") == 0) {
+    int rc = rill_global_init(NULL);
+    if (rc != RILL_OK) {
+      fprintf(stderr, "rill: cannot initialise: %s\n", rill_strerror(rc));
+      return CLI_RUNTIME;
+    }
+    rc = cmd[0] == 'c'   ? cmd_chat(argc - 1, argv + 1)
+         : cmd[0] == 'm' ? cmd_models(argc - 1, argv + 1)
+                         : cmd_pull(argc - 1, argv + 1);
+    rill_global_cleanup();
+    return rc;
+  }
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     const rill_version_info *v = rill_version();
     printf("rill %s (libcurl %s)\n", v->version, v->curl_version);

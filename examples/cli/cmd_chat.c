@@ -1,0 +1,551 @@
+/*
+ * cmd_chat.c — `rill chat`: stream one answer to stdout.
+ *
+ *   rill chat --provider P --model M [--url BASE] [--system S] [--think|--no-think]
+ *             [--tools FILE] [--temperature T] [--top-p P] [--seed N]
+ *             [--max-tokens N] [--no-stream] [--json] [--ca-file F]
+ *             [--connect-timeout MS] [--first-timeout MS] [--idle-timeout MS]
+ *             [--total-timeout MS] [--retries N] PROMPT...
+ *
+ * Text mode: answer text on stdout as it arrives (flushed per delta),
+ * thinking dimmed when stdout is a terminal (left out otherwise), a stats
+ * line on stderr. --json: one event object per line (DESIGN.md), nothing on
+ * stderr unless the command line is wrong. Exit 1 when the request fails.
+ * Public headers only.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "rill/rill.h"
+
+#define DIM "\x1b[2m"
+#define RESET "\x1b[0m"
+#define MAX_TOOLS 64
+
+typedef struct chat_out {
+  int json;
+  int tty;
+  int in_thinking; /* text mode: the dim attribute is on */
+  int printed;     /* text mode: something went to stdout */
+  rill_jw *w;
+  int failed;
+  rill_done done;
+  int has_done;
+  char raw_finish[64];
+} chat_out;
+
+static void emit_json(chat_out *o) {
+  size_t len;
+  const char *s = rill_jw_data(o->w, &len);
+  fwrite(s, 1, len, stdout);
+  putchar('\n');
+  fflush(stdout);
+}
+
+static void end_thinking(chat_out *o) {
+  if (o->in_thinking) {
+    fputs(RESET "\n", stdout);
+    o->in_thinking = 0;
+  }
+}
+
+static int on_text(void *user, const char *s, size_t n) {
+  chat_out *o = user;
+  if (o->json) {
+    rill_jw_reset(o->w);
+    rill_jw_object_begin(o->w);
+    rill_jw_key(o->w, "type", 4);
+    rill_jw_string(o->w, "text", 4);
+    rill_jw_key(o->w, "text", 4);
+    rill_jw_string(o->w, s, n);
+    rill_jw_object_end(o->w);
+    emit_json(o);
+    return 0;
+  }
+  end_thinking(o);
+  fwrite(s, 1, n, stdout);
+  fflush(stdout);
+  o->printed = n > 0 || o->printed;
+  return 0;
+}
+
+static int on_thinking(void *user, const char *s, size_t n) {
+  chat_out *o = user;
+  if (o->json) {
+    rill_jw_reset(o->w);
+    rill_jw_object_begin(o->w);
+    rill_jw_key(o->w, "type", 4);
+    rill_jw_string(o->w, "thinking", 8);
+    rill_jw_key(o->w, "text", 4);
+    rill_jw_string(o->w, s, n);
+    rill_jw_object_end(o->w);
+    emit_json(o);
+    return 0;
+  }
+  if (!o->tty)
+    return 0;
+  if (!o->in_thinking) {
+    fputs(DIM, stdout);
+    o->in_thinking = 1;
+  }
+  fwrite(s, 1, n, stdout);
+  fflush(stdout);
+  return 0;
+}
+
+static int on_tool_call(void *user, const rill_tool_call *c) {
+  chat_out *o = user;
+  if (!o->json) {
+    end_thinking(o);
+    printf("%s[tool call %zu] %s(%.*s)\n", o->printed ? "\n" : "", c->index,
+           c->name, (int)c->arguments_len, c->arguments);
+    fflush(stdout);
+    o->printed = 0;
+    return 0;
+  }
+  rill_jw_reset(o->w);
+  rill_jw_object_begin(o->w);
+  rill_jw_key(o->w, "type", 4);
+  rill_jw_string(o->w, "tool_call", 9);
+  rill_jw_key(o->w, "index", 5);
+  rill_jw_uint(o->w, c->index);
+  rill_jw_key(o->w, "id", 2);
+  rill_jw_string(o->w, c->id, strlen(c->id));
+  rill_jw_key(o->w, "name", 4);
+  rill_jw_string(o->w, c->name, strlen(c->name));
+  rill_jw_key(o->w, "arguments", 9);
+  rill_jw_string(o->w, c->arguments, c->arguments_len);
+  rill_jw_object_end(o->w);
+  emit_json(o);
+  return 0;
+}
+
+static void usage_field(rill_jw *w, const char *key, int64_t v) {
+  rill_jw_key(w, key, strlen(key));
+  if (v < 0)
+    rill_jw_null(w);
+  else
+    rill_jw_int(w, v);
+}
+
+static int on_done(void *user, const rill_done *d) {
+  chat_out *o = user;
+  const char *fin = rill_finish_name(d->finish);
+  o->done = *d;
+  o->has_done = 1;
+  snprintf(o->raw_finish, sizeof o->raw_finish, "%s", d->raw_finish);
+  if (!o->json)
+    return 0;
+  rill_jw_reset(o->w);
+  rill_jw_object_begin(o->w);
+  rill_jw_key(o->w, "type", 4);
+  rill_jw_string(o->w, "done", 4);
+  rill_jw_key(o->w, "finish_reason", 13);
+  rill_jw_string(o->w, fin, strlen(fin));
+  rill_jw_key(o->w, "raw_finish_reason", 17);
+  rill_jw_string(o->w, d->raw_finish, strlen(d->raw_finish));
+  rill_jw_key(o->w, "usage", 5);
+  rill_jw_object_begin(o->w);
+  usage_field(o->w, "input_tokens", d->usage.input_tokens);
+  usage_field(o->w, "output_tokens", d->usage.output_tokens);
+  usage_field(o->w, "thinking_tokens", d->usage.thinking_tokens);
+  rill_jw_object_end(o->w);
+  rill_jw_key(o->w, "timing", 6);
+  rill_jw_object_begin(o->w);
+  rill_jw_key(o->w, "ttft_ms", 7);
+  if (d->ttft_ms < 0)
+    rill_jw_null(o->w);
+  else
+    rill_jw_double(o->w, d->ttft_ms);
+  rill_jw_key(o->w, "total_ms", 8);
+  rill_jw_double(o->w, d->total_ms);
+  rill_jw_object_end(o->w);
+  rill_jw_object_end(o->w);
+  emit_json(o);
+  return 0;
+}
+
+static void on_error(void *user, const rill_error_info *e) {
+  chat_out *o = user;
+  const char *name = rill_error_name(e->code);
+  o->failed = 1;
+  if (!o->json) {
+    end_thinking(o);
+    fprintf(stderr, "%srill chat: %s\n", o->printed ? "\n" : "",
+            e->message && *e->message ? e->message : rill_strerror(e->code));
+    return;
+  }
+  rill_jw_reset(o->w);
+  rill_jw_object_begin(o->w);
+  rill_jw_key(o->w, "type", 4);
+  rill_jw_string(o->w, "error", 5);
+  rill_jw_key(o->w, "code", 4);
+  rill_jw_string(o->w, name, strlen(name));
+  rill_jw_key(o->w, "http_status", 11);
+  rill_jw_int(o->w, e->http_status);
+  rill_jw_key(o->w, "message", 7);
+  rill_jw_string(o->w, e->message ? e->message : "",
+                 e->message ? strlen(e->message) : 0);
+  rill_jw_object_end(o->w);
+  emit_json(o);
+}
+
+static void print_stats(const chat_out *o) {
+  const rill_done *d = &o->done;
+  if (o->printed)
+    fputc('\n', stdout);
+  fflush(stdout);
+  fprintf(stderr, "[%s", rill_finish_name(d->finish));
+  if (d->usage.input_tokens >= 0)
+    fprintf(stderr, " · in %" PRId64, d->usage.input_tokens);
+  if (d->usage.output_tokens >= 0)
+    fprintf(stderr, " · out %" PRId64, d->usage.output_tokens);
+  if (d->usage.thinking_tokens > 0)
+    fprintf(stderr, " · thinking %" PRId64, d->usage.thinking_tokens);
+  if (d->ttft_ms >= 0)
+    fprintf(stderr, " · first token %.0f ms", d->ttft_ms);
+  if (d->tokens_per_s > 0)
+    fprintf(stderr, " · %.1f tok/s", d->tokens_per_s);
+  fprintf(stderr, " · %.2f s]\n", d->total_ms / 1000.0);
+}
+
+/* Read a whole (small) file into a malloc'd NUL-terminated buffer. */
+static char *read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  char *buf = NULL;
+  size_t cap = 0, n = 0;
+  if (!f)
+    return NULL;
+  for (;;) {
+    size_t got;
+    if (n + 4096 + 1 > cap) {
+      char *nb;
+      cap = cap ? cap * 2 : 8192;
+      if (cap > (16u << 20) || !(nb = realloc(buf, cap))) {
+        free(buf);
+        fclose(f);
+        return NULL;
+      }
+      buf = nb;
+    }
+    got = fread(buf + n, 1, 4096, f);
+    n += got;
+    if (got < 4096)
+      break;
+  }
+  fclose(f);
+  buf[n] = '\0';
+  *len = n;
+  return buf;
+}
+
+/* Tools file: a JSON array of {"name","description","parameters"} or of
+ * OpenAI's {"type":"function","function":{…}}. Fills tools (pointers into
+ * the doc, which must outlive the request). Returns the count or -1. */
+static int load_tools(rill_json_doc *doc, rill_tool *tools, char **owned) {
+  size_t i, n = rill_json_count(doc, 0);
+  if (rill_json_type_of(doc, 0) != RILL_JSON_ARRAY || n > MAX_TOOLS)
+    return -1;
+  for (i = 0; i < n; i++) {
+    int t = rill_json_at(doc, 0, i), fn, name, desc, params;
+    size_t len;
+    const char *s;
+    fn = rill_json_get(doc, t, "function");
+    if (fn >= 0)
+      t = fn;
+    name = rill_json_get(doc, t, "name");
+    desc = rill_json_get(doc, t, "description");
+    params = rill_json_get(doc, t, "parameters");
+    s = rill_json_string(doc, name, &len);
+    if (!s || !(owned[3 * i] = strdup(s)))
+      return -1;
+    tools[i].name = owned[3 * i];
+    s = desc >= 0 ? rill_json_string(doc, desc, &len) : "";
+    if (!s || !(owned[3 * i + 1] = strdup(s)))
+      return -1;
+    tools[i].description = owned[3 * i + 1];
+    if (params >= 0) {
+      s = rill_json_text(doc, params, &len);
+      if (!(owned[3 * i + 2] = strndup(s, len)))
+        return -1;
+      tools[i].parameters_json = owned[3 * i + 2];
+    } else {
+      tools[i].parameters_json = "{\"type\":\"object\",\"properties\":{}}";
+    }
+  }
+  return (int)n;
+}
+
+static void chat_usage(void) {
+  fputs("usage: rill chat --provider ollama|openai|lmstudio|gemini|anthropic "
+        "--model M [options] PROMPT...\n"
+        "  --url BASE  --system S  --think | --no-think  --tools FILE\n"
+        "  --temperature T  --top-p P  --seed N  --max-tokens N  --no-stream\n"
+        "  --json  --ca-file F  --connect-timeout MS  --first-timeout MS\n"
+        "  --idle-timeout MS  --total-timeout MS  --retries N\n"
+        "  PROMPT '-' reads the prompt from stdin\n",
+        stderr);
+}
+
+/* A decimal number, read as JSON reads it: strtod would follow the user's
+ * locale (main calls setlocale) and stop at the '.' of "0.7" under de_DE. */
+static int parse_number(const char *s, double *out) {
+  rill_json_doc *d = NULL;
+  int rc = rill_json_parse(&d, s, strlen(s), NULL);
+  if (rc == RILL_OK && rill_json_type_of(d, 0) == RILL_JSON_NUMBER)
+    rc = rill_json_number(d, 0, out);
+  else if (rc == RILL_OK)
+    rc = RILL_E_INVALID;
+  rill_json_doc_free(d);
+  return rc == RILL_OK ? 0 : -1;
+}
+
+static int parse_long(const char *s, long lo, long hi, long *out) {
+  char *end;
+  long v;
+  errno = 0;
+  v = strtol(s, &end, 10);
+  if (errno || *end || end == s || v < lo || v > hi)
+    return -1;
+  *out = v;
+  return 0;
+}
+
+int cmd_chat(int argc, char **argv) {
+  rill_chat_request req = RILL_CHAT_REQUEST_INIT;
+  rill_chat_callbacks cb = {sizeof cb, on_text, on_thinking, on_tool_call,
+                            NULL, on_done, on_error, NULL};
+  rill_client_opts copts = RILL_CLIENT_OPTS_INIT;
+  rill_message msgs[2];
+  size_t n_msgs = 0;
+  rill_tool tools[MAX_TOOLS];
+  char *tool_strings[3 * MAX_TOOLS] = {0};
+  rill_json_doc *tools_doc = NULL;
+  const char *system = NULL, *tools_file = NULL;
+  char *prompt = NULL;
+  size_t prompt_len = 0;
+  chat_out out;
+  rill_client *client = NULL;
+  int i, rc, exit_code = CLI_OK;
+  long v;
+
+  memset(&out, 0, sizeof out);
+  memset(msgs, 0, sizeof msgs);
+  req.endpoint.provider = RILL_PROVIDER_NONE;
+  for (i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEED_ARG                                                               \
+  do {                                                                         \
+    if (!next) {                                                               \
+      fprintf(stderr, "rill chat: %s needs a value\n", a);                     \
+      return CLI_USAGE;                                                        \
+    }                                                                          \
+    i++;                                                                       \
+  } while (0)
+    if (strcmp(a, "--provider") == 0) {
+      NEED_ARG;
+      req.endpoint.provider = rill_provider_from_name(next);
+      if (req.endpoint.provider == RILL_PROVIDER_NONE) {
+        fprintf(stderr, "rill chat: unknown provider '%s'\n", next);
+        return CLI_USAGE;
+      }
+    } else if (strcmp(a, "--url") == 0) {
+      NEED_ARG;
+      req.endpoint.base_url = next;
+    } else if (strcmp(a, "--model") == 0) {
+      NEED_ARG;
+      req.model = next;
+    } else if (strcmp(a, "--system") == 0) {
+      NEED_ARG;
+      system = next;
+    } else if (strcmp(a, "--think") == 0) {
+      req.think = RILL_THINK_ON;
+    } else if (strcmp(a, "--no-think") == 0) {
+      req.think = RILL_THINK_OFF;
+    } else if (strcmp(a, "--tools") == 0) {
+      NEED_ARG;
+      tools_file = next;
+    } else if (strcmp(a, "--temperature") == 0 || strcmp(a, "--top-p") == 0) {
+      double d;
+      NEED_ARG;
+      if (parse_number(next, &d) != 0) {
+        fprintf(stderr, "rill chat: bad number '%s' for %s\n", next, a);
+        return CLI_USAGE;
+      }
+      if (a[2] == 't') {
+        req.temperature = d;
+        req.set |= RILL_SET_TEMPERATURE;
+      } else {
+        req.top_p = d;
+        req.set |= RILL_SET_TOP_P;
+      }
+    } else if (strcmp(a, "--seed") == 0) {
+      NEED_ARG;
+      if (parse_long(next, 0, 0x7fffffffL, &v) != 0)
+        return chat_usage(), CLI_USAGE;
+      req.seed = v;
+      req.set |= RILL_SET_SEED;
+    } else if (strcmp(a, "--max-tokens") == 0) {
+      NEED_ARG;
+      if (parse_long(next, 1, 0x7fffffffL, &v) != 0)
+        return chat_usage(), CLI_USAGE;
+      req.max_tokens = v;
+      req.set |= RILL_SET_MAX_TOKENS;
+    } else if (strcmp(a, "--no-stream") == 0) {
+      req.no_stream = 1;
+    } else if (strcmp(a, "--json") == 0) {
+      out.json = 1;
+    } else if (strcmp(a, "--ca-file") == 0) {
+      NEED_ARG;
+      copts.ca_file = next;
+    } else if (strcmp(a, "--connect-timeout") == 0 ||
+               strcmp(a, "--first-timeout") == 0 ||
+               strcmp(a, "--idle-timeout") == 0 ||
+               strcmp(a, "--total-timeout") == 0) {
+      NEED_ARG;
+      if (parse_long(next, 1, 86400000L, &v) != 0)
+        return chat_usage(), CLI_USAGE;
+      if (a[2] == 'c')
+        req.timeouts.connect_ms = v;
+      else if (a[2] == 'f')
+        req.timeouts.first_content_ms = v;
+      else if (a[2] == 'i')
+        req.timeouts.idle_ms = v;
+      else
+        req.timeouts.total_ms = v;
+    } else if (strcmp(a, "--retries") == 0) {
+      NEED_ARG;
+      if (parse_long(next, 0, 20, &v) != 0)
+        return chat_usage(), CLI_USAGE;
+      req.retry.max_retries = v == 0 ? -1 : (int)v;
+    } else if (a[0] == '-' && a[1] == '-') {
+      fprintf(stderr, "rill chat: unknown option %s\n", a);
+      chat_usage();
+      return CLI_USAGE;
+    } else {
+      break; /* the prompt */
+    }
+#undef NEED_ARG
+  }
+  if (req.endpoint.provider == RILL_PROVIDER_NONE || !req.model || i >= argc) {
+    chat_usage();
+    return CLI_USAGE;
+  }
+  /* The prompt: the remaining words, or stdin for "-". */
+  if (i == argc - 1 && strcmp(argv[i], "-") == 0) {
+    size_t cap = 0;
+    for (;;) {
+      size_t got;
+      if (prompt_len + 4097 > cap) {
+        char *np;
+        cap = cap ? cap * 2 : 8192;
+        if (cap > (64u << 20) || !(np = realloc(prompt, cap))) {
+          fprintf(stderr, "rill chat: prompt too large\n");
+          free(prompt);
+          return CLI_USAGE;
+        }
+        prompt = np;
+      }
+      got = fread(prompt + prompt_len, 1, 4096, stdin);
+      prompt_len += got;
+      if (got < 4096)
+        break;
+    }
+    prompt[prompt_len] = '\0';
+  } else {
+    int j;
+    for (j = i; j < argc; j++)
+      prompt_len += strlen(argv[j]) + 1;
+    prompt = malloc(prompt_len + 1);
+    if (!prompt)
+      return CLI_RUNTIME;
+    prompt[0] = '\0';
+    prompt_len = 0;
+    for (j = i; j < argc; j++) {
+      size_t l = strlen(argv[j]);
+      if (j > i)
+        prompt[prompt_len++] = ' ';
+      memcpy(prompt + prompt_len, argv[j], l);
+      prompt_len += l;
+    }
+    prompt[prompt_len] = '\0';
+  }
+
+  if (system) {
+    msgs[n_msgs].role = RILL_ROLE_SYSTEM;
+    msgs[n_msgs++].content = system;
+  }
+  msgs[n_msgs].role = RILL_ROLE_USER;
+  msgs[n_msgs++].content = prompt;
+  req.messages = msgs;
+  req.n_messages = n_msgs;
+
+  if (tools_file) {
+    size_t len;
+    char *text = read_file(tools_file, &len);
+    rill_json_error jerr = {0, NULL};
+    int n;
+    if (!text) {
+      fprintf(stderr, "rill chat: cannot read %s: %s\n", tools_file,
+              strerror(errno));
+      free(prompt);
+      return CLI_USAGE;
+    }
+    rc = rill_json_parse(&tools_doc, text, len, &jerr);
+    free(text);
+    if (rc != RILL_OK) {
+      fprintf(stderr, "rill chat: %s: %s at byte %zu\n", tools_file,
+              jerr.reason ? jerr.reason : rill_strerror(rc), jerr.offset);
+      free(prompt);
+      return CLI_MALFORMED;
+    }
+    n = load_tools(tools_doc, tools, tool_strings);
+    if (n < 0) {
+      fprintf(stderr, "rill chat: %s: expected an array of at most %d tools "
+                      "with a string \"name\"\n", tools_file, MAX_TOOLS);
+      exit_code = CLI_MALFORMED;
+      goto done;
+    }
+    req.tools = tools;
+    req.n_tools = (size_t)n;
+  }
+
+  out.tty = isatty(STDOUT_FILENO);
+  if (out.json && rill_jw_new(&out.w, 0) != RILL_OK) {
+    exit_code = CLI_RUNTIME;
+    goto done;
+  }
+  cb.user = &out;
+  rc = rill_client_new(&client, &copts);
+  if (rc != RILL_OK) {
+    fprintf(stderr, "rill chat: %s\n", rill_strerror(rc));
+    exit_code = CLI_RUNTIME;
+    goto done;
+  }
+  rc = rill_chat(client, &req, &cb);
+  if (rc == RILL_E_INVALID || rc == RILL_E_UNSUPPORTED) {
+    if (!out.failed)
+      fprintf(stderr, "rill chat: %s\n", rill_strerror(rc));
+    exit_code = out.failed ? CLI_RUNTIME : CLI_USAGE;
+  } else if (rc != RILL_OK || out.failed) {
+    exit_code = CLI_RUNTIME;
+  } else if (!out.json && out.has_done) {
+    print_stats(&out);
+  }
+
+done:
+  end_thinking(&out);
+  rill_client_free(client);
+  rill_jw_free(out.w);
+  rill_json_doc_free(tools_doc);
+  for (i = 0; i < 3 * MAX_TOOLS; i++)
+    free(tool_strings[i]);
+  free(prompt);
+  return exit_code;
+}
