@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Run the unit test programs under valgrind memcheck: any error or leak fails.
 #   valgrind-check.sh BUILD_DIR
-# test_heap_constant streams 2 GiB through the parsers and would take an hour
-# under valgrind; its memory behaviour is covered by ASan and by its own
+# test_heap_constant and test_chat_e2e stream gigabytes and would take hours
+# under valgrind; their memory behaviour is covered by ASan and by their own
 # allocator-statistics assertions.
 set -euo pipefail
 build=${1:-build}
 status=0
 n=0
 for t in "$build"/bin/test_*; do
-  case "$(basename "$t")" in test_heap_constant) continue ;; esac
+  case "$(basename "$t")" in test_heap_constant | test_chat_e2e) continue ;; esac
   n=$((n + 1))
   if ! valgrind -q --error-exitcode=9 --leak-check=full \
        --errors-for-leak-kinds=definite,indirect,possible \
