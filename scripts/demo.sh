@@ -21,8 +21,8 @@ echo "== rill chat --provider ollama (NDJSON, one word every 40 ms from rill-moc
 build-demo/bin/rill chat --provider ollama --url "$base" --model qwen3 --think "Why is the sky blue?"
 echo
 echo "== rill chat --provider lmstudio --json (OpenAI-compatible SSE)"
-build-demo/bin/rill chat --provider lmstudio --url "$base/v1" --model qwen2.5-7b-instruct --json "Why is the sky blue?" | head -4
-echo "   …"
+build-demo/bin/rill chat --provider lmstudio --url "$base/v1" --model qwen2.5-7b-instruct --json "Why is the sky blue?" | sed -n "1,4p;\$p"
+
 echo
 echo "== rill parse sse --chunk 7 < examples/data/openai-chat.sse"
 build-demo/bin/rill parse sse --chunk 7 < examples/data/openai-chat.sse
