@@ -44,7 +44,6 @@ static void emit_json(chat_out *o) {
   const char *s = rill_jw_data(o->w, &len);
   fwrite(s, 1, len, stdout);
   putchar('\n');
-  fflush(stdout);
 }
 
 static void end_thinking(chat_out *o) {
@@ -69,7 +68,6 @@ static int on_text(void *user, const char *s, size_t n) {
   }
   end_thinking(o);
   fwrite(s, 1, n, stdout);
-  fflush(stdout);
   o->printed = n > 0 || o->printed;
   return 0;
 }
@@ -94,7 +92,6 @@ static int on_thinking(void *user, const char *s, size_t n) {
     o->in_thinking = 1;
   }
   fwrite(s, 1, n, stdout);
-  fflush(stdout);
   return 0;
 }
 
@@ -104,7 +101,6 @@ static int on_tool_call(void *user, const rill_tool_call *c) {
     end_thinking(o);
     printf("%s[tool call %zu] %s(%.*s)\n", o->printed ? "\n" : "", c->index,
            c->name, (int)c->arguments_len, c->arguments);
-    fflush(stdout);
     o->printed = 0;
     return 0;
   }
@@ -279,6 +275,25 @@ static int load_tools(rill_json_doc *doc, rill_tool *tools, char **owned) {
     }
   }
   return (int)n;
+}
+
+/* Start the chat and drive the client, flushing stdout once per poll round
+ * rather than once per delta: every delta that arrived in one network read
+ * reaches the terminal or pipe together, as soon as that read is handled,
+ * and a fast stream does not cost a write() per word. */
+static int run_chat(rill_client *c, const rill_chat_request *req,
+                    const rill_chat_callbacks *cb) {
+  rill_stream *s = NULL;
+  int rc = rill_chat_start(c, req, cb, &s), running = 1;
+  if (rc != RILL_OK)
+    return rc;
+  while (running > 0) {
+    running = rill_client_poll(c, 1000);
+    fflush(stdout);
+  }
+  rc = running < 0 ? running : rill_stream_status(s);
+  rill_stream_free(s);
+  return rc;
 }
 
 static void chat_usage(void) {
@@ -528,7 +543,7 @@ int cmd_chat(int argc, char **argv) {
     exit_code = CLI_RUNTIME;
     goto done;
   }
-  rc = rill_chat(client, &req, &cb);
+  rc = run_chat(client, &req, &cb);
   if (rc == RILL_E_INVALID || rc == RILL_E_UNSUPPORTED) {
     if (!out.failed)
       fprintf(stderr, "rill chat: %s\n", rill_strerror(rc));

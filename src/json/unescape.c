@@ -134,11 +134,18 @@ int rill__json_span_eq(const char *raw, size_t n, const char *lit,
     lit = ""; /* memcmp must not see NULL, even for 0 bytes */
   if (!raw)
     return len == 0;
-  bs = n ? memchr(raw, '\\', n) : NULL;
-  if (!bs) /* the common case: nothing to unescape */
-    return n == len && (n == 0 || memcmp(raw, lit, n) == 0);
+  /* Fast rejections first: this runs for every member name of every
+   * streamed record. Unescaping never grows, so a shorter raw name cannot
+   * match; a first byte that differs and is not an escape cannot either. */
   if (len > n)
-    return 0; /* unescaping never grows */
+    return 0;
+  if (n == 0)
+    return 1;
+  if (len == 0 || (raw[0] != lit[0] && raw[0] != '\\'))
+    return 0;
+  bs = memchr(raw, '\\', n);
+  if (!bs) /* nothing to unescape */
+    return n == len && memcmp(raw, lit, n) == 0;
   while (i < n) {
     size_t run;
     char tmp[4];
