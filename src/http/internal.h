@@ -100,7 +100,8 @@ struct rill_stream {
   /* the whole request */
   int64_t t_start;
   int64_t t_first;     /* first content, -1 none */
-  int64_t t_last;      /* last content */
+  int64_t t_last;      /* last content (stamped once per received chunk) */
+  int content_in_chunk; /* content was delivered during the current chunk */
   int64_t wake_at;     /* ST_WAITING: next attempt */
   int attempts;        /* attempts started */
   int redirects;

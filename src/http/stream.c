@@ -355,6 +355,12 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *user) {
         return 0;
       }
     }
+    if (s->content_in_chunk) {
+      /* The idle clock needs the time of the last content, not of each
+       * delta: one clock read per chunk instead of one per word. */
+      s->t_last = rill__now_ms();
+      s->content_in_chunk = 0;
+    }
     if (rc != RILL_OK) {
       fail_framing(s, rc);
       s->aborted = 1;
@@ -1018,15 +1024,14 @@ void rill__stream_check(rill_stream *s, int64_t now) {
  * ------------------------------------------------------------------------ */
 
 void rill__stream_content(rill_stream *s) {
-  int64_t now;
   if (!s)
     return;
-  now = rill__now_ms();
   if (s->t_first < 0) {
-    s->t_first = now;
+    s->t_first = rill__now_ms();
     s->t_first_f = rill__now_ms_f();
+    s->t_last = s->t_first;
   }
-  s->t_last = now;
+  s->content_in_chunk = 1; /* on_write stamps t_last after the chunk */
   s->has_content = 1;
 }
 

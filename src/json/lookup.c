@@ -46,9 +46,13 @@ int rill__json_get(const rill__json *d, int obj, const char *key,
   j = obj + 1;
   for (k = 0; k < n && (unsigned)j < d->ntok; k++) {
     const jsmntok_t *name = &d->tok[j];
-    if (name->type == JSMN_STRING &&
-        rill__json_span_eq(d->text + name->start,
-                           (size_t)(name->end - name->start), key, len))
+    const char *raw = d->text + name->start;
+    size_t raw_len = (size_t)(name->end - name->start);
+    /* Inline rejection of most mismatches (shorter name, different first
+     * byte) before the full comparison, which handles escapes. */
+    if (name->type == JSMN_STRING && raw_len >= len &&
+        (len == 0 || raw[0] == key[0] || raw[0] == '\\') &&
+        rill__json_span_eq(raw, raw_len, key, len))
       return (unsigned)(j + 1) < d->ntok ? j + 1 : -1;
     j = rill__json_skip(d, j); /* the name and its value */
   }
