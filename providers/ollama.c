@@ -166,6 +166,11 @@ static int on_record(rill__decoder *base, const char *rec, size_t len) {
   ollama_dec *d = (ollama_dec *)base;
   rill__json *js = &d->c.js;
   rill_json_error err = {0, NULL};
+  /* One walk over the record's members finds all of them. */
+  static const char *const top_keys[] = {"error",    "model",      "message",
+                                         "done",     "thinking",   "response",
+                                         "tool_calls"};
+  int top[7];
   int rc, e, m, done;
   rill__chatdec_ready(&d->c);
   if (d->c.done_sent)
@@ -176,26 +181,25 @@ static int on_record(rill__decoder *base, const char *rec, size_t len) {
   if (!rill__json_is_object(js, 0))
     return rill__pdec_fail(&d->c.p, RILL_E_PROTOCOL, 0,
                            "a line of the answer is not a JSON object");
-  e = rill__json_getz(js, 0, "error");
+  rill__json_get_many(js, 0, top_keys, 7, top);
+  e = top[0];
   if (e >= 0 && !rill__json_is_null(js, e)) {
     char msg[RILL__PROVIDER_MSG_MAX + 1];
     rill__error_member_message(js, e, msg, sizeof msg);
     return rill__pdec_fail(&d->c.p, RILL__E_STREAM_ERROR, 200, "%s",
                            msg[0] ? msg : "the server reported an error");
   }
-  rc = rill__chatdec_keep(&d->c, rill__json_getz(js, 0, "model"),
-                          &d->c.model);
+  rc = rill__chatdec_keep(&d->c, top[1], &d->c.model);
   if (rc != RILL_OK)
     return rc;
   if (d->generate) {
-    rc = rill__chatdec_text_tok(&d->c, 1, rill__json_getz(js, 0, "thinking"));
+    rc = rill__chatdec_text_tok(&d->c, 1, top[4]);
     if (rc == RILL_OK)
-      rc = rill__chatdec_text_tok(&d->c, 0,
-                                  rill__json_getz(js, 0, "response"));
+      rc = rill__chatdec_text_tok(&d->c, 0, top[5]);
     if (rc == RILL_OK)
-      rc = tool_calls(d, rill__json_getz(js, 0, "tool_calls"));
+      rc = tool_calls(d, top[6]);
   } else {
-    m = rill__json_getz(js, 0, "message");
+    m = top[2];
     if (m >= 0 && !rill__json_is_null(js, m) && !rill__json_is_object(js, m))
       return rill__pdec_fail(&d->c.p, RILL_E_PROTOCOL, 0,
                              "\"message\" is not an object");
@@ -208,7 +212,7 @@ static int on_record(rill__decoder *base, const char *rec, size_t len) {
   }
   if (rc != RILL_OK)
     return rc;
-  done = rill__json_bool(js, rill__json_getz(js, 0, "done"));
+  done = rill__json_bool(js, top[3]);
   if (done == 1)
     return finish_line(d);
   return RILL_OK;

@@ -217,19 +217,21 @@ static int finalize(openai_dec *d) {
 }
 
 static int delta(openai_dec *d, int dl) {
+  static const char *const keys[] = {"reasoning_content", "reasoning",
+                                     "content", "refusal", "tool_calls"};
   const rill__json *js = &d->c.js;
-  int r = rill__json_getz(js, dl, "reasoning_content"), tc, rc;
+  int v[5], r, tc, rc;
   size_t k;
-  if (!nonempty_str(js, r))
-    r = rill__json_getz(js, dl, "reasoning");
+  rill__json_get_many(js, dl, keys, 5, v);
+  r = nonempty_str(js, v[0]) ? v[0] : v[1];
   rc = rill__chatdec_text_tok(&d->c, 1, r);
   if (rc == RILL_OK)
-    rc = rill__chatdec_text_tok(&d->c, 0, rill__json_getz(js, dl, "content"));
+    rc = rill__chatdec_text_tok(&d->c, 0, v[2]);
   if (rc == RILL_OK)
-    rc = rill__chatdec_text_tok(&d->c, 0, rill__json_getz(js, dl, "refusal"));
+    rc = rill__chatdec_text_tok(&d->c, 0, v[3]);
   if (rc != RILL_OK)
     return rc;
-  tc = rill__json_getz(js, dl, "tool_calls");
+  tc = v[4];
   if (!rill__json_is_array(js, tc))
     return RILL_OK;
   for (k = 0;; k++) {
@@ -265,6 +267,9 @@ static void usage(openai_dec *d, int u) {
 static int chunk(openai_dec *d, const char *data, size_t len, int whole) {
   rill__json *js = &d->c.js;
   rill_json_error err = {0, NULL};
+  static const char *const top_keys[] = {"error", "model", "choices", "usage",
+                                         "timings"};
+  int top[5];
   int rc, e, ch, t;
   size_t k;
   rc = rill__json_parse(js, data, len, &err);
@@ -274,30 +279,33 @@ static int chunk(openai_dec *d, const char *data, size_t len, int whole) {
   if (!rill__json_is_object(js, 0))
     return rill__pdec_fail(&d->c.p, RILL_E_PROTOCOL, 0,
                            "the server sent JSON that is not an object");
-  e = rill__json_getz(js, 0, "error");
+  rill__json_get_many(js, 0, top_keys, 5, top);
+  e = top[0];
   if (e >= 0 && !rill__json_is_null(js, e)) {
     char msg[RILL__PROVIDER_MSG_MAX + 1];
     rill__error_member_message(js, e, msg, sizeof msg);
     return rill__pdec_fail(&d->c.p, RILL__E_STREAM_ERROR, 200, "%s",
                            msg[0] ? msg : "the server reported an error");
   }
-  rc = rill__chatdec_keep(&d->c, rill__json_getz(js, 0, "model"),
-                          &d->c.model);
+  rc = rill__chatdec_keep(&d->c, top[1], &d->c.model);
   if (rc != RILL_OK)
     return rc;
-  ch = rill__json_getz(js, 0, "choices");
+  ch = top[2];
   for (k = 0; rill__json_is_array(js, ch); k++) {
-    int c = rill__json_at(js, ch, k), ix, fr;
+    static const char *const choice_keys[] = {"index", "delta", "message",
+                                              "finish_reason"};
+    int c = rill__json_at(js, ch, k), ix, fr, cv[4];
     int64_t n = 0;
     if (c < 0)
       break;
-    ix = rill__json_getz(js, c, "index");
+    rill__json_get_many(js, c, choice_keys, 4, cv);
+    ix = cv[0];
     if (ix >= 0 && (rill__json_int64(js, ix, &n) != RILL_OK || n != 0))
       continue; /* only the first choice (n > 1 is not supported) */
-    rc = delta(d, rill__json_getz(js, c, whole ? "message" : "delta"));
+    rc = delta(d, whole ? cv[2] : cv[1]);
     if (rc != RILL_OK)
       return rc;
-    fr = rill__json_getz(js, c, "finish_reason");
+    fr = cv[3];
     if (rill__json_is_string(js, fr) && !d->saw_finish) {
       d->saw_finish = 1;
       rc = rill__chatdec_keep(&d->c, fr, &d->c.raw_finish);
@@ -310,8 +318,8 @@ static int chunk(openai_dec *d, const char *data, size_t len, int whole) {
         return rc;
     }
   }
-  usage(d, rill__json_getz(js, 0, "usage"));
-  t = rill__json_path(js, 0, "timings.predicted_per_second");
+  usage(d, top[3]);
+  t = rill__json_getz(js, top[4], "predicted_per_second");
   if (t >= 0) {
     double tps;
     if (rill__json_double(js, t, &tps) == RILL_OK && tps > 0)

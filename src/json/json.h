@@ -81,6 +81,14 @@ int rill__json_get(const rill__json *d, int obj, const char *key, size_t len);
 /* Same with a NUL-terminated key. */
 int rill__json_getz(const rill__json *d, int obj, const char *key);
 
+/* One pass over the members of object obj for n keys (NUL-terminated, at
+ * most RILL_JSON_GET_MANY_MAX): out[k] receives the value of keys[k] (the
+ * first match) or -1. For decoders that read several members of every
+ * streamed record: one walk instead of n. Returns how many were found. */
+#define RILL_JSON_GET_MANY_MAX 16
+size_t rill__json_get_many(const rill__json *d, int obj,
+                           const char *const *keys, size_t n, int *out);
+
 /* Element idx of the array at arr; -1 when absent. */
 int rill__json_at(const rill__json *d, int arr, size_t idx);
 

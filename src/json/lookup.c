@@ -59,6 +59,41 @@ int rill__json_get(const rill__json *d, int obj, const char *key,
   return -1;
 }
 
+size_t rill__json_get_many(const rill__json *d, int obj,
+                           const char *const *keys, size_t n, int *out) {
+  const jsmntok_t *t = rill__json_tok(d, obj);
+  size_t lens[RILL_JSON_GET_MANY_MAX], found = 0, k;
+  int j, m, members;
+  for (k = 0; k < n; k++)
+    out[k] = -1;
+  if (!t || t->type != JSMN_OBJECT || n > RILL_JSON_GET_MANY_MAX)
+    return 0;
+  for (k = 0; k < n; k++)
+    lens[k] = SIZE_MAX; /* measured on first need: most keys never match */
+  members = t->size;
+  j = obj + 1;
+  for (m = 0; m < members && (unsigned)j + 1 < d->ntok && found < n; m++) {
+    const jsmntok_t *name = &d->tok[j];
+    const char *raw = d->text + name->start;
+    size_t raw_len = (size_t)(name->end - name->start);
+    for (k = 0; k < n; k++) {
+      if (out[k] >= 0 || (raw_len && raw[0] != keys[k][0] && raw[0] != '\\'))
+        continue;
+      if (lens[k] == SIZE_MAX)
+        lens[k] = strlen(keys[k]);
+      if (raw_len < lens[k])
+        continue;
+      if (rill__json_span_eq(raw, raw_len, keys[k], lens[k])) {
+        out[k] = j + 1;
+        found++;
+        break;
+      }
+    }
+    j = rill__json_skip(d, j);
+  }
+  return found;
+}
+
 int rill__json_getz(const rill__json *d, int obj, const char *key) {
   if (!key)
     return -1;

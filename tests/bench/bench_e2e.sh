@@ -55,7 +55,8 @@ PY
 }
 
 echo "rill-mock on loopback, ${MIB} MiB generated chat stream written in 16 KiB pieces; best of $RUNS runs"
-echo "(MB = 10^6 bytes). rill: \`rill chat --json > /dev/null\`, whole process; curl: \`curl -s -o /dev/null\`."
+echo "(MB = 10^6 bytes). curl: \`curl -s -o /dev/null\` (no parsing); librill: rill_chat with a byte-counting"
+echo "on_text (tests/bench/bench_client.c); rill chat --json: the command writing one JSON event per delta to /dev/null."
 echo
 echo "| format | client | MB/s | ratio to curl | first byte / first delta (ms) | peak RSS (KiB) |"
 echo "|---|---|---:|---:|---:|---:|"
@@ -69,12 +70,15 @@ for fmt in ollama openai; do
   r_best=$(for i in $(seq $RUNS); do rill_run "$fmt" "$base$prefix" | awk '{print $4/1000}'; done | best_of)
   r_rss=$(rill_run "$fmt" "$base$prefix" | awk '{print $2}')
   r_ttft=$(for i in $(seq $RUNS); do rill_run "$fmt" "$base/ttft$prefix" | awk '{print $3}'; done | best_of)
-  python3 - "$fmt" "$size" "$c_best" "$r_best" "$c_ttfb" "$r_ttft" "$c_rss" "$r_rss" <<'PY'
+  lib=$("$build/bin/bench_client" "$fmt" "$base$prefix" $RUNS)
+  lib_ttft=$("$build/bin/bench_client" "$fmt" "$base/ttft$prefix" $RUNS | awk '{print $4}')
+  python3 - "$fmt" "$size" "$c_best" "$r_best" "$c_ttfb" "$r_ttft" "$c_rss" "$r_rss" "$lib" "$lib_ttft" <<'PY'
 import sys
-fmt, size, ct, rt, cttfb, rttft, crss, rrss = sys.argv[1:]
-size = float(size); ct = float(ct); rt = float(rt)
+fmt, size, ct, rt, cttfb, rttft, crss, rrss, lib, lttft = sys.argv[1:]
+size = float(size); ct = float(ct); rt = float(rt); lt = float(lib.split()[0])
 print("| %s | curl | %.0f | 1.00 | %.2f (first byte) | %s |" % (fmt, size / ct / 1e6, float(cttfb), crss))
-print("| %s | rill | %.0f | %.2f | %.2f (first delta) | %s |" % (fmt, size / rt / 1e6, ct / rt, float(rttft), rrss))
+print("| %s | librill (bench_client) | %.0f | %.2f | %.2f (first delta) | |" % (fmt, size / lt / 1e6, ct / lt, float(lttft)))
+print("| %s | rill chat --json | %.0f | %.2f | %.2f (first delta) | %s |" % (fmt, size / rt / 1e6, ct / rt, float(rttft), rrss))
 PY
 done
 
