@@ -436,6 +436,35 @@ static void test_jsontestsuite(void **state) {
   assert_int_equal(rill__json_parse((d), (lit), sizeof(lit) - 1, NULL),        \
                    RILL_OK)
 
+static void test_get_many(void **state) {
+  static const char doc[] =
+      "{\"model\":\"m\",\"message\":{\"content\":\"x\"},\"\\u0064one\":true,"
+      "\"\":1,\"model\":\"second\",\"e\":[1,{\"a\":2}],\"error\":null}";
+  static const char *const keys[] = {"error", "done", "model", "missing",
+                                     "message", "", "e"};
+  rill__json d;
+  int out[7];
+  (void)state;
+  rill__json_init(&d, NULL, 0);
+  assert_int_equal(rill__json_parse(&d, doc, sizeof doc - 1, NULL), RILL_OK);
+  assert_int_equal(rill__json_get_many(&d, 0, keys, 7, out), 6);
+  /* each agrees with the one-key lookup (first match, escapes decoded) */
+  assert_int_equal(out[0], rill__json_getz(&d, 0, "error"));
+  assert_int_equal(out[1], rill__json_getz(&d, 0, "done"));
+  assert_true(out[1] >= 0 && rill__json_bool(&d, out[1]) == 1);
+  assert_int_equal(out[2], rill__json_getz(&d, 0, "model"));
+  assert_true(rill__json_str_eq(&d, out[2], "m", 1));
+  assert_int_equal(out[3], -1);
+  assert_true(rill__json_is_object(&d, out[4]));
+  assert_int_equal(out[5], rill__json_getz(&d, 0, ""));
+  assert_true(rill__json_is_array(&d, out[6]));
+  /* not an object, or too many keys: nothing found, all -1 */
+  assert_int_equal(rill__json_get_many(&d, out[6], keys, 7, out), 0);
+  assert_int_equal(out[0], -1);
+  assert_int_equal(out[6], -1);
+  rill__json_release(&d);
+}
+
 static void test_lookup(void **state) {
   static const char doc[] =
       "{\"id\":\"x\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\","
@@ -1015,6 +1044,7 @@ int main(void) {
       cmocka_unit_test(test_utf8_helpers),
       cmocka_unit_test(test_jsontestsuite),
       cmocka_unit_test(test_lookup),
+      cmocka_unit_test(test_get_many),
       cmocka_unit_test(test_unescape),
       cmocka_unit_test(test_integers),
       cmocka_unit_test(test_doubles),
