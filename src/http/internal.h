@@ -176,4 +176,10 @@ int rill__loop_install(rill_client *c);
 /* Re-arm the host timer (event-loop mode) after anything changed. */
 void rill__loop_update_timer(rill_client *c);
 
+/* errors.c: the message and code of a failure. */
+#define RILL__ERRMSG_LIMIT ((size_t)80 << 10)
+void rill__stream_errmsg_terminate(rill_stream *s);
+int rill__status_from_http(long status);
+int rill__status_from_curl(CURLcode r, const rill_stream *s);
+
 #endif

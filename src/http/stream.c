@@ -35,153 +35,8 @@
 #include "stream/ndjson.h"
 #include "stream/sse.h"
 
-#define ERRMSG_LIMIT ((size_t)80 << 10)
 #define LOCATION_LIMIT ((size_t)8 << 10)
 #define BODY_TEXT_MAX ((size_t)1024)
-
-/* ------------------------------------------------------------------------
- * Messages
- * ------------------------------------------------------------------------ */
-
-/* Mask the request's own key (whole, the token after "Bearer ", and every
- * 6-character run of it) and anything that looks like a credential. */
-static void redact_with_key(char *msg, const char *auth) {
-  const char *v;
-  size_t len, i;
-  char win[7];
-  rill__redact(msg);
-  if (!auth || !(v = strchr(auth, ':')))
-    return;
-  v++;
-  while (*v == ' ' || *v == '\t')
-    v++;
-  if (strncmp(v, "Bearer ", 7) == 0 || strncmp(v, "bearer ", 7) == 0)
-    v += 7;
-  len = strlen(v);
-  if (len < 4)
-    return;
-  rill__redact_secret(msg, v, len);
-  for (i = 0; i + 6 <= len; i++) {
-    memcpy(win, v + i, 6);
-    win[6] = '\0';
-    rill__redact_secret(msg, win, 6);
-  }
-  rill__wipe(win, sizeof win);
-}
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 0)))
-#endif
-static void errmsg_set_v(rill_stream *s, const char *fmt, va_list ap) {
-  va_list ap2;
-  int n;
-  char small[1];
-  rill__buf_clear(&s->errmsg);
-  va_copy(ap2, ap);
-  n = vsnprintf(small, sizeof small, fmt, ap2);
-  va_end(ap2);
-  if (n < 0)
-    return;
-  if ((size_t)n + 1 > ERRMSG_LIMIT)
-    n = (int)(ERRMSG_LIMIT - 1);
-  if (rill__buf_reserve(&s->errmsg, (size_t)n + 1) != RILL_OK)
-    return;
-  vsnprintf(s->errmsg.data, (size_t)n + 1, fmt, ap);
-  s->errmsg.len = (size_t)n;
-  redact_with_key(s->errmsg.data, s->req.auth_header);
-}
-
-static void errmsg_terminate(rill_stream *s) {
-  if (rill__buf_putc(&s->errmsg, '\0') == RILL_OK) {
-    s->errmsg.len--;
-    redact_with_key(s->errmsg.data, s->req.auth_header);
-  } else if (s->errmsg.len > 0) {
-    s->errmsg.data[s->errmsg.len - 1] = '\0';
-    s->errmsg.len--;
-    redact_with_key(s->errmsg.data, s->req.auth_header);
-  }
-}
-
-void rill__stream_fail(rill_stream *s, int code, long http_status,
-                       const char *fmt, ...) {
-  va_list ap;
-  if (!s || s->fail_code != 0 || s->state == ST_DONE)
-    return;
-  s->fail_code = code;
-  s->fail_http = http_status;
-  va_start(ap, fmt);
-  errmsg_set_v(s, fmt, ap);
-  va_end(ap);
-}
-
-/* ------------------------------------------------------------------------
- * Error mapping
- * ------------------------------------------------------------------------ */
-
-static int map_status(long status) {
-  if (status == 401 || status == 403)
-    return RILL_E_AUTH;
-  if (status == 429)
-    return RILL_E_RATE_LIMITED;
-  if (status == 404)
-    return RILL_E_NOT_FOUND;
-  if (status >= 500 && status <= 599)
-    return RILL_E_UNAVAILABLE;
-  return RILL_E_HTTP;
-}
-
-static int map_curl(CURLcode r, const rill_stream *s) {
-  switch (r) {
-  case CURLE_COULDNT_RESOLVE_HOST:
-  case CURLE_COULDNT_RESOLVE_PROXY:
-  case CURLE_COULDNT_CONNECT:
-    return RILL_E_CONNECT;
-  case CURLE_SSL_CONNECT_ERROR:
-  case CURLE_PEER_FAILED_VERIFICATION:
-  case CURLE_SSL_CERTPROBLEM:
-  case CURLE_SSL_CIPHER:
-  case CURLE_SSL_CACERT_BADFILE:
-  case CURLE_SSL_ENGINE_NOTFOUND:
-  case CURLE_SSL_ENGINE_SETFAILED:
-  case CURLE_SSL_ENGINE_INITFAILED:
-  case CURLE_SSL_SHUTDOWN_FAILED:
-  case CURLE_SSL_CRL_BADFILE:
-  case CURLE_SSL_ISSUER_ERROR:
-  case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-  case CURLE_SSL_INVALIDCERTSTATUS:
-  case CURLE_SSL_CLIENTCERT:
-  case CURLE_USE_SSL_FAILED:
-    return RILL_E_TLS;
-  case CURLE_OPERATION_TIMEDOUT:
-    return RILL_E_TIMEOUT;
-  case CURLE_OUT_OF_MEMORY:
-    return RILL_E_NOMEM;
-  case CURLE_URL_MALFORMAT:
-  case CURLE_UNSUPPORTED_PROTOCOL:
-    return RILL_E_INVALID;
-  case CURLE_ABORTED_BY_CALLBACK:
-    return RILL_E_CANCELLED;
-  case CURLE_PARTIAL_FILE:
-  case CURLE_RECV_ERROR:
-  case CURLE_SEND_ERROR:
-  case CURLE_GOT_NOTHING:
-  case CURLE_BAD_CONTENT_ENCODING:
-    /* Mid-body (a 2xx stream had begun): the stream was cut. Before any
-     * response: the connection failed. Between: the peer misbehaved. */
-    if (s->body_2xx)
-      return RILL_E_TRUNCATED;
-    if (!s->headers_done && s->http_status == 0)
-      return RILL_E_CONNECT;
-    return RILL_E_PROTOCOL;
-  case CURLE_WEIRD_SERVER_REPLY:
-  case CURLE_HTTP2:
-  case CURLE_HTTP2_STREAM:
-  case CURLE_HTTP3:
-    return RILL_E_PROTOCOL;
-  default:
-    return RILL_E_IO;
-  }
-}
 
 /* ------------------------------------------------------------------------
  * curl callbacks: record only
@@ -541,7 +396,7 @@ int rill__stream_start(rill_client *c, rill__request *req, rill__decoder *dec,
   s->client = c;
   s->pool = c->pool;
   s->dec = dec;
-  rill__buf_init(&s->errmsg, NULL, ERRMSG_LIMIT);
+  rill__buf_init(&s->errmsg, NULL, RILL__ERRMSG_LIMIT);
   rill__buf_init(&s->whole, c->pool,
                  req->max_body ? req->max_body : RILL__WHOLE_DEFAULT);
   rill__buf_init(&s->errbody, c->pool, RILL__ERRBODY_MAX);
@@ -699,7 +554,7 @@ static void http_error(rill_stream *s, long status, const char *extra) {
   char head[64];
   int n = snprintf(head, sizeof head, "HTTP %ld", status);
   rill__buf_clear(&s->errmsg);
-  s->fail_code = map_status(status);
+  s->fail_code = rill__status_from_http(status);
   s->fail_http = status;
   rill__buf_append(&s->errmsg, head, (size_t)n);
   if (s->errbody.len > 0) {
@@ -718,7 +573,7 @@ static void http_error(rill_stream *s, long status, const char *extra) {
   }
   if (extra)
     rill__buf_append(&s->errmsg, extra, strlen(extra));
-  errmsg_terminate(s);
+  rill__stream_errmsg_terminate(s);
 }
 
 static int64_t total_deadline(const rill_stream *s) {
@@ -762,7 +617,7 @@ static void retry_or_end(rill_stream *s, long server_after_ms) {
              s->attempts == 1 ? "" : "s");
   }
   rill__buf_append(&s->errmsg, extra, strlen(extra));
-  errmsg_terminate(s);
+  rill__stream_errmsg_terminate(s);
   rill__stream_end(s, s->fail_code);
 }
 
@@ -905,7 +760,7 @@ void rill__stream_done(rill_stream *s, CURLcode result) {
     return;
   }
   if (result != CURLE_OK && !(result == CURLE_WRITE_ERROR && s->errbody_full)) {
-    int code = map_curl(result, s);
+    int code = rill__status_from_curl(result, s);
     rill__stream_fail(s, code, s->http_status, "%s: %s",
                       code == RILL_E_TRUNCATED ? "stream cut" :
                       code == RILL_E_TLS ? "TLS failure" :
