@@ -26,6 +26,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "stream/opts.h"
 #include "rill/error.h"
 
 static const char k_bom[3] = {'\xEF', '\xBB', '\xBF'};
@@ -50,22 +51,6 @@ static int fail(rill_ndjson *p, int rc, uint64_t at) {
   return rc;
 }
 
-static int read_opts(const rill_framer_opts *opts, size_t *max) {
-  rill_framer_opts o;
-  memset(&o, 0, sizeof o);
-  if (opts) {
-    size_t n = opts->size < sizeof o ? opts->size : sizeof o;
-    if (opts->size == 0)
-      return RILL_E_INVALID;
-    memcpy(&o, opts, n);
-  }
-  if (o.max_record_bytes > RILL_HARD_MAX_RECORD_BYTES)
-    return RILL_E_INVALID;
-  *max = o.max_record_bytes ? o.max_record_bytes
-                            : RILL_DEFAULT_MAX_RECORD_BYTES;
-  return RILL_OK;
-}
-
 int rill__ndjson_new_pooled(rill_ndjson **out, const rill_framer_opts *opts,
                             rill_ndjson_record_fn on_record, void *user,
                             rill__pool *pool) {
@@ -77,7 +62,7 @@ int rill__ndjson_new_pooled(rill_ndjson **out, const rill_framer_opts *opts,
   *out = NULL;
   if (!on_record)
     return RILL_E_INVALID;
-  rc = read_opts(opts, &max);
+  rc = rill__framer_read_opts(opts, &max);
   if (rc != RILL_OK)
     return rc;
   p = rill__malloc(sizeof *p);

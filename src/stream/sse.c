@@ -33,6 +33,7 @@
 
 #include "core/alloc.h"
 #include "core/buf.h"
+#include "stream/opts.h"
 #include "rill/error.h"
 #include "stream/scan.h"
 
@@ -67,22 +68,6 @@ static int fail(rill_sse *p, int rc, uint64_t at) {
   return rc;
 }
 
-static int read_opts(const rill_framer_opts *opts, size_t *max) {
-  rill_framer_opts o;
-  memset(&o, 0, sizeof o);
-  if (opts) {
-    size_t n = opts->size < sizeof o ? opts->size : sizeof o;
-    if (opts->size == 0)
-      return RILL_E_INVALID;
-    memcpy(&o, opts, n);
-  }
-  if (o.max_record_bytes > RILL_HARD_MAX_RECORD_BYTES)
-    return RILL_E_INVALID;
-  *max = o.max_record_bytes ? o.max_record_bytes
-                            : RILL_DEFAULT_MAX_RECORD_BYTES;
-  return RILL_OK;
-}
-
 int rill__sse_new_pooled(rill_sse **out, const rill_framer_opts *opts,
                          rill_sse_event_fn on_event, void *user,
                          rill__pool *pool) {
@@ -94,7 +79,7 @@ int rill__sse_new_pooled(rill_sse **out, const rill_framer_opts *opts,
   *out = NULL;
   if (!on_event)
     return RILL_E_INVALID;
-  rc = read_opts(opts, &max);
+  rc = rill__framer_read_opts(opts, &max);
   if (rc != RILL_OK)
     return rc;
   p = rill__malloc(sizeof *p);
