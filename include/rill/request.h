@@ -79,9 +79,10 @@ typedef struct rill_timeouts {
 /*
  * Retries happen only before the first content delta reached the
  * application: on connection failures and on HTTP 408, 429, 500, 502, 503,
- * 504. Delay: full jitter, random in [0, min(max_delay_ms, base_delay_ms *
- * 2^attempt)], unless the server sent Retry-After (seconds or an HTTP date)
- * or retry-after-ms, which is honoured up to max_retry_after_ms (a longer
+ * 504 and 529 (Anthropic: overloaded). Delay: full jitter, random in
+ * [0, min(max_delay_ms, base_delay_ms * 2^attempt)], unless the server
+ * sent Retry-After (seconds or an HTTP date) or retry-after-ms, which is
+ * honoured up to max_retry_after_ms (a longer
  * wait fails at once with the server's status).
  *  max_retries: -1 none, 0 the default (2), n > 0: n.
  *  base_delay_ms default 500, max_delay_ms default 8000,

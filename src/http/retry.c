@@ -41,6 +41,7 @@ int rill__retry_status_is_retryable(long status) {
   case 502:
   case 503:
   case 504:
+  case 529: /* Anthropic: overloaded */
     return 1;
   default:
     return 0;

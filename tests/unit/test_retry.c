@@ -50,7 +50,7 @@ static void test_defaults(void **st) {
 }
 
 static void test_statuses(void **st) {
-  static const long yes[] = {408, 429, 500, 502, 503, 504};
+  static const long yes[] = {408, 429, 500, 502, 503, 504, 529};
   static const long no[] = {0, 200, 301, 400, 401, 403, 404, 409, 422, 501, 505, 599};
   size_t i;
   (void)st;
