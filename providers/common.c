@@ -180,6 +180,11 @@ int rill__endpoint_base(const rill_endpoint *ep, rill__buf *out) {
     return put_base(out, "https://api.openai.com/v1", 25);
   case RILL_PROVIDER_LMSTUDIO:
     return put_base(out, "http://localhost:1234/v1", 24);
+  case RILL_PROVIDER_GEMINI:
+    return put_base(out, "https://generativelanguage.googleapis.com/v1beta",
+                    48);
+  case RILL_PROVIDER_ANTHROPIC:
+    return put_base(out, "https://api.anthropic.com/v1", 28);
   default:
     return RILL_E_INVALID;
   }
@@ -265,6 +270,18 @@ static int extra_headers(rill__request *r, const rill_endpoint *ep) {
   return RILL_OK;
 }
 
+/* Whether the caller's extra headers hold one named name. */
+static int has_extra_header(const rill_endpoint *ep, const char *name) {
+  size_t i, n = strlen(name);
+  for (i = 0; ep->headers && i < ep->n_headers; i++) {
+    const char *line = ep->headers[i];
+    if (line && strlen(line) > n &&
+        line[n] == ':' && eq_ci_n(line, n, name))
+      return 1;
+  }
+  return 0;
+}
+
 int rill__request_setup(rill__request *r, const rill_endpoint *ep,
                         const char *method, const char *path,
                         rill__framing framing) {
@@ -282,10 +299,22 @@ int rill__request_setup(rill__request *r, const rill_endpoint *ep,
   if (!key && (ep->provider == RILL_PROVIDER_OPENAI ||
                ep->provider == RILL_PROVIDER_LMSTUDIO))
     key = getenv("OPENAI_API_KEY");
+  if (!key && ep->provider == RILL_PROVIDER_ANTHROPIC)
+    key = getenv("ANTHROPIC_API_KEY");
+  if (!key && ep->provider == RILL_PROVIDER_GEMINI) {
+    key = getenv("GEMINI_API_KEY");
+    if (!key || !*key)
+      key = getenv("GOOGLE_API_KEY");
+  }
   if (key && *key) {
     if (has_crlf(key))
       return RILL_E_INVALID;
-    rc = set_auth(r, "Authorization: Bearer ", 22, key, strlen(key));
+    if (ep->provider == RILL_PROVIDER_ANTHROPIC)
+      rc = set_auth(r, "x-api-key: ", 11, key, strlen(key));
+    else if (ep->provider == RILL_PROVIDER_GEMINI)
+      rc = set_auth(r, "x-goog-api-key: ", 16, key, strlen(key));
+    else
+      rc = set_auth(r, "Authorization: Bearer ", 22, key, strlen(key));
     if (rc != RILL_OK)
       return rc;
   }
@@ -295,6 +324,9 @@ int rill__request_setup(rill__request *r, const rill_endpoint *ep,
     rc = rill__request_add_header(r, "Accept", "text/event-stream");
   else
     rc = rill__request_add_header(r, "Accept", "application/json");
+  if (rc == RILL_OK && ep->provider == RILL_PROVIDER_ANTHROPIC &&
+      !has_extra_header(ep, "anthropic-version"))
+    rc = rill__request_add_header(r, "anthropic-version", "2023-06-01");
   if (rc != RILL_OK)
     return rc;
   return extra_headers(r, ep);

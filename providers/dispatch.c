@@ -4,8 +4,10 @@
  * size-aware, pick the provider, build the request and its decoder, and
  * start the stream (or run it to the end for the blocking calls).
  *
- * Gemini and Anthropic are recognised names but not implemented yet:
- * RILL_E_UNSUPPORTED.
+ * Gemini: chat and embeddings (providers/gemini.c), model listing (GET
+ * /models?pageSize=1000, read like Ollama's models[].name).
+ * Anthropic: chat (providers/anthropic.c) and model listing (GET /models,
+ * read like OpenAI's data[].id); no embeddings (RILL_E_UNSUPPORTED).
  */
 #include <stddef.h>
 #include <string.h>
@@ -62,9 +64,10 @@ static int provider_ok(rill_provider p) {
   case RILL_PROVIDER_OPENAI:
   case RILL_PROVIDER_LMSTUDIO:
     return RILL_OK;
-  case RILL_PROVIDER_GEMINI:
   case RILL_PROVIDER_ANTHROPIC:
-    return RILL_E_UNSUPPORTED;
+    return RILL_OK;
+  case RILL_PROVIDER_GEMINI:
+    return RILL_OK;
   default:
     return RILL_E_INVALID;
   }
@@ -89,6 +92,10 @@ int rill_chat_start(rill_client *c, const rill_chat_request *req,
     return rc;
   if (r.endpoint.provider == RILL_PROVIDER_OLLAMA)
     return rill__ollama_chat_start(c, &r, cb, out);
+  if (r.endpoint.provider == RILL_PROVIDER_GEMINI)
+    return rill__gemini_chat_start(c, &r, cb, out);
+  if (r.endpoint.provider == RILL_PROVIDER_ANTHROPIC)
+    return rill__anthropic_chat_start(c, &r, cb, out);
   return rill__openai_chat_start(c, &r, cb, out);
 }
 
@@ -193,6 +200,16 @@ int rill_models(rill_client *c, const rill_endpoint *ep,
   if (rc != RILL_OK)
     return rc;
   ollama = ep->provider == RILL_PROVIDER_OLLAMA;
+  if (ep->provider == RILL_PROVIDER_GEMINI) {
+    /* {"models":[{"name":"models/gemini-2.5-flash",…}],"nextPageToken"}:
+     * Ollama's list shape; one page of up to 1000 (the API's maximum). */
+    rc = rill__ollama_models_decoder_new(0, on_model, user, errmsg,
+                                         errmsg_cap, &d);
+    if (rc != RILL_OK)
+      return rc;
+    return simple(c, ep, t, "GET", "/models?pageSize=1000", NULL, d, errmsg,
+                  errmsg_cap);
+  }
   rc = ollama ? rill__ollama_models_decoder_new(0, on_model, user, errmsg,
                                                 errmsg_cap, &d)
               : rill__openai_models_decoder_new(on_model, user, errmsg,
@@ -299,13 +316,24 @@ int rill_embed_remote(rill_client *c, const rill_embed_request *req,
   rc = check_ep(c, &q.endpoint, errmsg, errmsg_cap, 0);
   if (rc != RILL_OK)
     return rc;
+  if (q.endpoint.provider == RILL_PROVIDER_ANTHROPIC) {
+    /* Anthropic offers no embeddings endpoint. */
+    put_msg(errmsg, errmsg_cap, rill_strerror(RILL_E_UNSUPPORTED));
+    return RILL_E_UNSUPPORTED;
+  }
   openai = q.endpoint.provider != RILL_PROVIDER_OLLAMA;
   rill__request_init(&r, rill__client_pool(c));
-  rc = openai ? rill__openai_embed_build(&q, rill__client_pool(c), &r)
-              : rill__ollama_embed_build(&q, rill__client_pool(c), &r);
+  if (q.endpoint.provider == RILL_PROVIDER_GEMINI)
+    rc = rill__gemini_embed_build(&q, rill__client_pool(c), &r);
+  else
+    rc = openai ? rill__openai_embed_build(&q, rill__client_pool(c), &r)
+                : rill__ollama_embed_build(&q, rill__client_pool(c), &r);
   if (rc == RILL_OK)
-    rc = rill__embed_decoder_new(openai, q.n_inputs, out, errmsg, errmsg_cap,
-                                 &d);
+    rc = rill__embed_decoder_new(
+        q.endpoint.provider == RILL_PROVIDER_GEMINI ? RILL__EMBED_GEMINI
+        : openai                                    ? RILL__EMBED_OPENAI
+                                                    : RILL__EMBED_OLLAMA,
+        q.n_inputs, out, errmsg, errmsg_cap, &d);
   if (rc != RILL_OK) {
     rill__request_release(&r);
     put_msg(errmsg, errmsg_cap, rill_strerror(rc));

@@ -19,6 +19,9 @@
  *          total; error
  *   Ollama /api/embed: embeddings[][], prompt_eval_count
  *   OpenAI /embeddings: data[] {index, embedding[]}, usage.prompt_tokens
+ *   Gemini :embedContent embedding.values[]; :batchEmbedContents
+ *          embeddings[].values[] (requests built in providers/gemini.c;
+ *          GET /models is read as Ollama's list: models[].name)
  *   Ollama /api/version: version;  /api/show: the whole object as text
  *   Any of them: error (string or {message}) → the call fails.
  */
@@ -291,7 +294,8 @@ int rill__ollama_pull_build(const rill_endpoint *ep, const char *model,
 
 typedef struct embed_dec {
   rill__mdec m;
-  int openai;
+  int openai; /* RILL__EMBED_OPENAI: rows placed by their index */
+  int format; /* RILL__EMBED_* */
   size_t n_expected;
   rill_embeddings **slot;
   rill_embeddings *res;
@@ -321,7 +325,7 @@ static int read_row(embed_dec *d, int row, float *dst, size_t dims) {
 static int embed_record(rill__decoder *base, const char *rec, size_t len) {
   embed_dec *d = (embed_dec *)base;
   const rill__json *js = &d->m.js;
-  int rc, arr, el, first_row;
+  int rc, arr, el, first_row, single = -1;
   size_t n = 0, dims, i;
   rill_embeddings *e;
   if (d->m.done)
@@ -330,15 +334,22 @@ static int embed_record(rill__decoder *base, const char *rec, size_t len) {
   if (rc != RILL_OK)
     return rc;
   arr = rill__json_getz(js, 0, d->openai ? "data" : "embeddings");
-  if (!rill__json_is_array(js, arr))
+  if (d->format == RILL__EMBED_GEMINI && !rill__json_is_array(js, arr)) {
+    /* :embedContent answers {"embedding":{"values":[…]}} */
+    single = rill__json_getz(js, 0, "embedding");
+    if (!rill__json_is_object(js, single))
+      return embed_fail(d, "no vector in the answer");
+  } else if (!rill__json_is_array(js, arr))
     return embed_fail(d, "no list of vectors in the answer");
-  n = (size_t)rill__json_tok(js, arr)->size;
+  n = single >= 0 ? 1 : (size_t)rill__json_tok(js, arr)->size;
   if (n != d->n_expected)
     return rill__pdec_fail(&d->m.p, RILL_E_PROTOCOL, 0,
                            "embeddings: %zu vectors for %zu inputs", n,
                            d->n_expected);
-  el = rill__json_first(js, arr);
-  first_row = d->openai ? rill__json_getz(js, el, "embedding") : el;
+  el = single >= 0 ? single : rill__json_first(js, arr);
+  first_row = d->openai ? rill__json_getz(js, el, "embedding")
+              : d->format == RILL__EMBED_GEMINI ? rill__json_getz(js, el, "values")
+                                                : el;
   if (!rill__json_is_array(js, first_row))
     return embed_fail(d, "a vector is not an array");
   dims = (size_t)rill__json_tok(js, first_row)->size;
@@ -360,9 +371,10 @@ static int embed_record(rill__decoder *base, const char *rec, size_t len) {
       return rill__pdec_fail(&d->m.p, RILL_E_NOMEM, 0, "out of memory");
     rc = RILL_OK;
     for (i = 0; el >= 0 && rc == RILL_OK;
-         el = rill__json_next(js, arr, el), i++) {
+         el = single >= 0 ? -1 : rill__json_next(js, arr, el), i++) {
       size_t at = i;
-      int row = el;
+      int row = d->format == RILL__EMBED_GEMINI ? rill__json_getz(js, el, "values")
+                                                : el;
       if (d->openai) {
         int64_t ix;
         int it = rill__json_getz(js, el, "index");
@@ -391,8 +403,9 @@ static int embed_record(rill__decoder *base, const char *rec, size_t len) {
     if (rc != RILL_OK)
       return rc;
   }
-  e->input_tokens =
-      d->openai ? -1 : rill__json_member_i64(js, 0, "prompt_eval_count");
+  e->input_tokens = d->format == RILL__EMBED_OLLAMA
+                        ? rill__json_member_i64(js, 0, "prompt_eval_count")
+                        : -1; /* Gemini reports none */
   if (d->openai) {
     int u = rill__json_getz(js, 0, "usage");
     if (rill__json_is_object(js, u))
@@ -425,14 +438,15 @@ static const rill__decoder_ops embed_ops = {
     embed_record,          NULL,          embed_end,
     rill__mdec_http_error, rill__mdec_failure, embed_destroy};
 
-int rill__embed_decoder_new(int openai, size_t n_expected,
+int rill__embed_decoder_new(int format, size_t n_expected,
                             rill_embeddings **slot, char *errmsg,
                             size_t errmsg_cap, rill__decoder **out) {
   embed_dec *d = rill__malloc(sizeof *d);
   if (!d)
     return RILL_E_NOMEM;
   rill__mdec_init(&d->m, &embed_ops, errmsg, errmsg_cap, EMBED_MAX_TOKENS);
-  d->openai = openai;
+  d->format = format;
+  d->openai = format == RILL__EMBED_OPENAI;
   d->n_expected = n_expected;
   d->slot = slot;
   d->res = NULL;

@@ -67,13 +67,43 @@ int rill__openai_models_decoder_new(rill_model_fn fn, void *user, char *errmsg,
 int rill__openai_embed_build(const rill_embed_request *req, rill__pool *pool,
                              rill__request *r);
 
+/* ---- Anthropic Messages API (providers/anthropic.c) ------------------- */
+
+/* POST {base}/messages; RILL_E_UNSUPPORTED for an output format other than
+ * text. Model listing reuses rill__openai_models_decoder_new (data[].id). */
+int rill__anthropic_chat_build(const rill_chat_request *req, rill__pool *pool,
+                               rill__request *r);
+/* The SSE events, or (RILL__FRAME_WHOLE) one Message object. */
+int rill__anthropic_chat_decoder_new(const rill_chat_callbacks *cb,
+                                     rill__decoder **out);
+int rill__anthropic_chat_start(rill_client *c, const rill_chat_request *req,
+                               const rill_chat_callbacks *cb,
+                               rill_stream **out);
+
+/* ---- Gemini (providers/gemini.c; model list and embeddings decoded by
+ * providers/manage.c) ------------------------------------------------------ */
+
+int rill__gemini_chat_build(const rill_chat_request *req, rill__pool *pool,
+                            rill__request *r);
+int rill__gemini_chat_decoder_new(const rill_chat_callbacks *cb,
+                                  rill__decoder **out);
+int rill__gemini_chat_start(rill_client *c, const rill_chat_request *req,
+                            const rill_chat_callbacks *cb, rill_stream **out);
+/* :embedContent (one input) or :batchEmbedContents (several). */
+int rill__gemini_embed_build(const rill_embed_request *req, rill__pool *pool,
+                             rill__request *r);
+
 /* ---- Shared decoders of whole answers (providers/manage.c) ------------- */
 
-/* Embeddings: Ollama {"embeddings":[[…]…],"prompt_eval_count"} (openai 0)
- * or OpenAI {"data":[{"index","embedding"}…],"usage"} (openai 1), checked
+/* Embeddings: Ollama {"embeddings":[[…]…],"prompt_eval_count"} (format 0),
+ * OpenAI {"data":[{"index","embedding"}…],"usage"} (1) or Gemini
+ * {"embedding":{"values"}} / {"embeddings":[{"values"}…]} (2), checked
  * against n_expected vectors of equal length. On success *slot receives
  * the result (caller frees it with rill_embeddings_free). */
-int rill__embed_decoder_new(int openai, size_t n_expected,
+#define RILL__EMBED_OLLAMA 0
+#define RILL__EMBED_OPENAI 1
+#define RILL__EMBED_GEMINI 2
+int rill__embed_decoder_new(int format, size_t n_expected,
                             rill_embeddings **slot, char *errmsg,
                             size_t errmsg_cap, rill__decoder **out);
 /* A whole JSON answer as text (member NULL: the whole body, validated) or

@@ -124,6 +124,11 @@ typedef struct rill_chat_request {
                                run, once per kind, at the end) */
   rill_timeouts timeouts;
   rill_retry retry;
+  const char *extra_json; /* provider-specific members merged into the
+                             request body (a JSON object's text), e.g.
+                             Gemini safetySettings; a member rill also
+                             writes is replaced by this one. Gemini only
+                             for now (others ignore it); NULL: none */
 } rill_chat_request;
 
 /* Designated, so -Wextra is quiet in C; C++ callers memset and set size. */
