@@ -120,6 +120,31 @@ routes = [
         {"status": "pulling a80c4f17acd5", "digest": "sha256:a80c4f17acd5", "total": 1000, "completed": 1000},
         {"status": "verifying sha256 digest"}, {"status": "writing manifest"}, {"status": "success"})}),
 ]
+# Gemini and Anthropic: the recorded fixtures of the unit tests, over HTTP.
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "unit", "data", "providers")
+
+
+def fixture(name):
+    with open(os.path.join(FIXTURES, name), encoding="utf-8") as f:
+        return f.read()
+
+
+def sse_datas(text):
+    return [json.loads(l[5:]) for l in text.splitlines() if l.startswith("data:") and l[5:].strip() != "[DONE]"]
+
+
+GEMINI_TEXT = fixture("gemini_text.sse")
+ANTHROPIC_TEXT = fixture("anthropic_text.sse")
+GEMINI_EXPECT = "".join(p["text"] for d in sse_datas(GEMINI_TEXT) for c in d.get("candidates", [])
+                        for p in c.get("content", {}).get("parts", []) if "text" in p and not p.get("thought"))
+ANTHROPIC_EXPECT = "".join(d["delta"]["text"] for d in sse_datas(ANTHROPIC_TEXT)
+                           if d.get("type") == "content_block_delta" and d["delta"].get("type") == "text_delta")
+routes += [
+    ("POST", "/v1beta/models/gemini-2.0-flash:streamGenerateContent",
+     {"content_type": "text/event-stream", "body": GEMINI_TEXT, "split": {"mode": "random", "n": 9, "seed": 2}}),
+    ("POST", "/v1/messages", {"content_type": "text/event-stream", "body": ANTHROPIC_TEXT,
+                              "split": {"mode": "bytes"}}),
+]
 scenario = {"routes": [{"method": m, "path": p, "responses": [r]} for m, p, r in routes]}
 
 tmp = tempfile.mkdtemp(prefix="rill-chat-cli-")
@@ -276,6 +301,25 @@ try:
     ps = events(out)
     check(rc == 0 and ps and ps[-1]["status"] == "success" and any(p.get("completed") == 1000 for p in ps),
           "pull progress: %r" % ps[-2:])
+
+    # Gemini and Anthropic through the command, keys from the environment.
+    GKEY, AKEY = "AIzaSy-test-MARKER-0123456789", "sk-ant-test-MARKER-0123456789"
+    rc, out, err = rill("chat", "--json", "--provider", "gemini", "--url", base + "/v1beta", "--model",
+                        "gemini-2.0-flash", "hi", env_extra={"GEMINI_API_KEY": GKEY})
+    evs = events(out)
+    check(rc == 0 and "".join(e["text"] for e in evs if e["type"] == "text") == GEMINI_EXPECT,
+          "gemini text exact: %r" % out[:200])
+    reqs = json.loads(subprocess.run(["curl", "-s", base + "/__mock/requests"], capture_output=True).stdout)
+    check(reqs[-1]["headers"].get("x-goog-api-key") == GKEY and GKEY not in reqs[-1]["path"] + reqs[-1]["query"],
+          "gemini key in x-goog-api-key only")
+    check(GKEY not in out + err, "gemini key not in output")
+    rc, out, err = rill("chat", "--provider", "anthropic", "--url", base + "/v1", "--model", "claude", "hi",
+                        env_extra={"ANTHROPIC_API_KEY": AKEY})
+    check(rc == 0 and out == ANTHROPIC_EXPECT + "\n", "anthropic text exact: %r" % out)
+    reqs = json.loads(subprocess.run(["curl", "-s", base + "/__mock/requests"], capture_output=True).stdout)
+    check(reqs[-1]["headers"].get("x-api-key") == AKEY and "anthropic-version" in reqs[-1]["headers"],
+          "anthropic key and version headers")
+    check(AKEY not in out + err, "anthropic key not in output")
 
     # Usage errors.
     for args in (["chat"], ["chat", "--provider", "nope", "--model", "m", "x"], ["chat", "--provider", "ollama", "x"],
