@@ -1,7 +1,8 @@
 /*
  * rill/embeddings.h — embeddings from a server: Ollama POST /api/embed and
- * OpenAI-compatible POST /embeddings (Gemini later). The local embedder
- * (rill/embed.h) returns the same rill_embeddings.
+ * OpenAI-compatible POST /embeddings, Gemini :embedContent and
+ * :batchEmbedContents (Anthropic offers none: RILL_E_UNSUPPORTED). The
+ * local embedder (rill/embed.h) will return the same rill_embeddings.
  */
 #ifndef RILL_EMBEDDINGS_H
 #define RILL_EMBEDDINGS_H

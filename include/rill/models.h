@@ -1,7 +1,7 @@
 /*
  * rill/models.h — model listing and management: GET /api/tags, /api/ps,
  * POST /api/show, GET /api/version and POST /api/pull on Ollama;
- * GET /models on OpenAI-compatible servers.
+ * GET /models on OpenAI-compatible servers, Gemini and Anthropic.
  *
  * These calls are blocking: they drive the client (private-loop mode,
  * RILL_E_STATE otherwise) until the answer is complete. Callback rules are

@@ -39,12 +39,16 @@ RILL_API const char *rill_provider_name(rill_provider p);
  * Where a request goes.
  *  base_url: NULL for the provider's default: Ollama $OLLAMA_HOST or
  *    http://127.0.0.1:11434; OpenAI https://api.openai.com/v1; LM Studio
- *    http://localhost:1234/v1. For OpenAI-compatible servers the base ends
- *    in /v1 (rill appends /chat/completions, /embeddings, /models).
- *  api_key: NULL to take it from the environment (OPENAI_API_KEY for
- *    OpenAI and LM Studio — sent only when set; none for Ollama). It is
- *    sent only to the base URL's host, never logged, masked in every
- *    message, and wiped from rill's memory when the request ends.
+ *    http://localhost:1234/v1; Gemini
+ *    https://generativelanguage.googleapis.com/v1beta; Anthropic
+ *    https://api.anthropic.com/v1. For OpenAI-compatible servers the base
+ *    ends in /v1 (rill appends /chat/completions, /embeddings, /models).
+ *  api_key: NULL to take it from the environment: OPENAI_API_KEY for
+ *    OpenAI and LM Studio (sent only when set; Authorization: Bearer),
+ *    GEMINI_API_KEY else GOOGLE_API_KEY (x-goog-api-key), ANTHROPIC_API_KEY
+ *    (x-api-key); none for Ollama. It goes in a header only (never in a
+ *    URL), is sent only to the base URL's host, never logged, masked in
+ *    every message, and wiped from rill's memory when the request ends.
  *  headers: extra "Name: value" lines (n_headers of them).
  *  follow_redirects: 0 (default) fails a 3xx with RILL_E_HTTP; 1 follows
  *    up to 5, but a redirect to another host (or scheme or port) is
