@@ -18,7 +18,9 @@
  *     than 256 KiB over the rest. The figures are printed
  *     (docs/PERFORMANCE.md, "Memory over TLS (issue 4)").
  *  4. errors (plain HTTP): blocked prompt, error mid-stream, truncation, a
- *     cut connection, 400 and 503 bodies.
+ *     cut connection, 400 and 503 bodies;
+ *  5. Anthropic over TLS (anthropic-chat.json): every split gives over TLS
+ *     exactly the answer it gives over plain HTTP.
  * Only 127.0.0.1; nothing asserts on time.
  */
 #include <setjmp.h>
@@ -529,6 +531,63 @@ static void test_errors(void **state) {
   mock_stop(&m);
 }
 
+/* Anthropic over TLS: each split of the scenario gives, over TLS, exactly
+ * the answer the same scenario gives over plain HTTP. */
+static void anthropic_text(rill_client *c, const mock_proc *m,
+                           const char *prefix, char *out, size_t cap) {
+  rill_chat_request req = RILL_CHAT_REQUEST_INIT;
+  rill_message msg;
+  rill_chat_result *r;
+  rill_chat_callbacks cb;
+  char url[300];
+  const char *text;
+  size_t len;
+  memset(&msg, 0, sizeof msg);
+  msg.role = RILL_ROLE_USER;
+  msg.content = "hi";
+  snprintf(url, sizeof url, "%s%s/v1", m->base, prefix);
+  req.endpoint.provider = RILL_PROVIDER_ANTHROPIC;
+  req.endpoint.base_url = url;
+  req.endpoint.api_key = "sk-ant-test-key-over-tls";
+  req.model = "claude-sonnet-4-20250514";
+  req.messages = &msg;
+  req.n_messages = 1;
+  assert_int_equal(rill_chat_result_new(&r), RILL_OK);
+  assert_int_equal(rill_chat_result_callbacks(r, NULL, &cb), RILL_OK);
+  assert_int_equal(rill_chat(c, &req, &cb), RILL_OK);
+  assert_int_equal(rill_chat_result_done(r)->finish, RILL_FINISH_STOP);
+  text = rill_chat_result_text(r, &len);
+  assert_true(len > 0 && len < cap);
+  memcpy(out, text, len + 1);
+  rill_chat_result_free(r);
+}
+
+static void test_anthropic_over_tls(void **state) {
+  static const char *const prefixes[] = {"", "/bytes", "/random"};
+  char *scen = scenario("anthropic-chat.json");
+  mock_proc tls, plain;
+  rill_client *c_tls, *c_plain;
+  char a[4096], b[4096];
+  size_t i;
+  (void)state;
+  assert_non_null(scen);
+  assert_int_equal(start_tls(&tls, "server", scen), 0);
+  assert_int_equal(mock_start(&plain, RILL_MOCK_BIN, scen, NULL), 0);
+  assert_non_null(strstr(tls.base, "https://"));
+  c_tls = client(g_ca);
+  c_plain = client(NULL);
+  for (i = 0; i < 3; i++) {
+    anthropic_text(c_tls, &tls, prefixes[i], a, sizeof a);
+    anthropic_text(c_plain, &plain, prefixes[i], b, sizeof b);
+    assert_string_equal(a, b);
+  }
+  rill_client_free(c_tls);
+  rill_client_free(c_plain);
+  mock_stop(&tls);
+  mock_stop(&plain);
+  free(scen);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_tls_verification),
@@ -537,6 +596,7 @@ int main(void) {
       cmocka_unit_test(test_models_embeddings),
       cmocka_unit_test(test_memory_over_tls),
       cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_anthropic_over_tls),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
