@@ -16,6 +16,7 @@ void rill__buf_init(rill__buf *b, rill__pool *pool, size_t limit) {
   b->len = 0;
   b->cap = 0;
   b->limit = limit;
+  b->first = 0;
   b->pool = pool;
 }
 
@@ -27,7 +28,8 @@ int rill__buf_reserve(rill__buf *b, size_t extra) {
   need = b->len + extra;
   if (need <= b->cap)
     return RILL_OK;
-  want = b->cap ? b->cap : RILL_POOL_MIN_BLOCK;
+  want = b->cap ? b->cap
+               : (b->first > RILL_POOL_MIN_BLOCK ? b->first : RILL_POOL_MIN_BLOCK);
   while (want < need)
     want = want > SIZE_MAX / 2 ? need : want * 2;
   /* Do not take a class above what the limit can ever use. */

@@ -16,11 +16,19 @@ typedef struct rill__buf {
   size_t len;       /* bytes used */
   size_t cap;       /* bytes in the block */
   size_t limit;     /* len may never exceed this */
+  size_t first;     /* size of the first block (0: the pool's smallest) */
   rill__pool *pool; /* may be NULL */
 } rill__buf;
 
 /* An empty buffer; nothing is allocated until the first reserve. */
 void rill__buf_init(rill__buf *b, rill__pool *pool, size_t limit);
+
+/* Make the first block at least n bytes (capped by the limit), for a
+ * buffer whose typical content is known: a stream's records then never
+ * grow it, and its size does not depend on where reads split them. */
+static inline void rill__buf_first_block(rill__buf *b, size_t n) {
+  b->first = n;
+}
 
 /* Make room for extra more bytes after len.
  * Returns RILL_OK, RILL_E_LIMIT (len + extra > limit: nothing changes) or

@@ -74,6 +74,7 @@ int rill__ndjson_new_pooled(rill_ndjson **out, const rill_framer_opts *opts,
   p->max = max;
   /* +1: a CR may wait at the end for the LF that makes it a CRLF. */
   rill__buf_init(&p->tail, pool, max + 1);
+  rill__buf_first_block(&p->tail, RILL__FRAMER_FIRST_BLOCK);
   *out = p;
   return RILL_OK;
 }

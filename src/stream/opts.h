@@ -11,6 +11,13 @@
 #include "rill/error.h"
 #include "rill/stream.h"
 
+/* The first block of a framer's tail (and SSE data) buffer. Chat records
+ * run from 100 to ~600 bytes, and the last record of a stream (usage,
+ * durations) is the longest; with room for them from the start, a buffer
+ * never grows during a typical stream, so its memory is the same however
+ * the reads happen to split the records. */
+#define RILL__FRAMER_FIRST_BLOCK ((size_t)1024)
+
 /* *max receives the effective max_record_bytes. Returns RILL_OK, or
  * RILL_E_INVALID for size 0 or a maximum above the hard limit. */
 static inline int rill__framer_read_opts(const rill_framer_opts *opts,

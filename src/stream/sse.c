@@ -91,6 +91,8 @@ int rill__sse_new_pooled(rill_sse **out, const rill_framer_opts *opts,
   p->max = max;
   rill__buf_init(&p->tail, pool, max);
   rill__buf_init(&p->data, pool, max);
+  rill__buf_first_block(&p->tail, RILL__FRAMER_FIRST_BLOCK);
+  rill__buf_first_block(&p->data, RILL__FRAMER_FIRST_BLOCK);
   rill__buf_init(&p->type, pool, max);
   rill__buf_init(&p->id, pool, max);
   *out = p;

@@ -307,6 +307,23 @@ static void test_buf_limit(void **state) {
   rill__buf_release(&b);
 }
 
+static void test_buf_first_block(void **state) {
+  rill__buf b;
+  (void)state;
+  rill__buf_init(&b, NULL, 1 << 20);
+  rill__buf_first_block(&b, 1024);
+  assert_int_equal(rill__buf_append(&b, "x", 1), RILL_OK);
+  assert_int_equal(b.cap, 1024); /* room for a typical record at once */
+  assert_int_equal(rill__buf_reserve(&b, 1000), RILL_OK);
+  assert_int_equal(b.cap, 1024);
+  rill__buf_release(&b);
+  rill__buf_init(&b, NULL, 100); /* the limit still caps the first block */
+  rill__buf_first_block(&b, 1024);
+  assert_int_equal(rill__buf_append(&b, "x", 1), RILL_OK);
+  assert_true(b.cap <= 256);
+  rill__buf_release(&b);
+}
+
 static void test_buf_growth_and_nomem(void **state) {
   rill__pool *p = rill__pool_new(1 << 20);
   rill__buf b;
@@ -528,6 +545,7 @@ int main(void) {
       cmocka_unit_test(test_pool_bounded),
       cmocka_unit_test(test_pool_null_and_nomem),
       cmocka_unit_test(test_buf_limit),
+      cmocka_unit_test(test_buf_first_block),
       cmocka_unit_test(test_buf_growth_and_nomem),
       cmocka_unit_test(test_ring_basic),
       cmocka_unit_test(test_ring_model),
