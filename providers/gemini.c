@@ -758,6 +758,10 @@ static void embed_one(rill_jw *w, const rill_embed_request *req, size_t i,
   text_part(w, req->inputs[i]);
   rill_jw_array_end(w);
   rill_jw_object_end(w);
+  if (req->task_type && *req->task_type)
+    rill__jw_kstr(w, "taskType", req->task_type);
+  if (req->title && *req->title)
+    rill__jw_kstr(w, "title", req->title);
   if (req->dimensions > 0) {
     rill_jw_key(w, "outputDimensionality", 20);
     rill_jw_int(w, req->dimensions);

@@ -29,6 +29,12 @@ typedef struct rill_embed_request {
   const char *keep_alive;    /* Ollama */
   rill_timeouts timeouts;
   rill_retry retry;
+  /* Gemini only (others ignore them): the taskType ("RETRIEVAL_QUERY",
+   * "RETRIEVAL_DOCUMENT", "SEMANTIC_SIMILARITY", "CLASSIFICATION",
+   * "CLUSTERING", …) and, for RETRIEVAL_DOCUMENT, the document's title.
+   * NULL: not sent. */
+  const char *task_type;
+  const char *title;
 } rill_embed_request;
 
 #define RILL_EMBED_REQUEST_INIT {.size = sizeof(rill_embed_request)}

@@ -561,6 +561,21 @@ static void test_embed(void **state) {
       "001\",\"content\":{\"parts\":[{\"text\":\"b\\\"c\"}]}}]}");
   assert_null(strstr(r.body.data, "AIza"));
   rill__request_release(&r);
+  /* taskType and title go into every request */
+  req.task_type = "RETRIEVAL_DOCUMENT";
+  req.title = "Doc";
+  rill__request_init(&r, NULL);
+  assert_int_equal(rill__gemini_embed_build(&req, NULL, &r), RILL_OK);
+  assert_string_equal(
+      r.body.data,
+      "{\"requests\":[{\"model\":\"models/gemini-embedding-001\",\"content\":"
+      "{\"parts\":[{\"text\":\"a\"}]},\"taskType\":\"RETRIEVAL_DOCUMENT\","
+      "\"title\":\"Doc\"},{\"model\":\"models/gemini-embedding-001\","
+      "\"content\":{\"parts\":[{\"text\":\"b\\\"c\"}]},\"taskType\":"
+      "\"RETRIEVAL_DOCUMENT\",\"title\":\"Doc\"}]}");
+  rill__request_release(&r);
+  req.task_type = NULL;
+  req.title = NULL;
   req.dimensions = -1;
   rill__request_init(&r, NULL);
   assert_int_equal(rill__gemini_embed_build(&req, NULL, &r), RILL_E_INVALID);
