@@ -30,7 +30,8 @@
  * (no id) a fragment with a name starts a new call and one without name
  * continues the last call. id and name are taken once (empty values never
  * clear or extend them); argument strings are concatenated. Complete calls
- * are delivered when the choice finishes, or at [DONE].
+ * are delivered when the choice finishes, or at [DONE]; a fragment for a
+ * call already delivered starts a new call.
  */
 #include <string.h>
 
@@ -112,7 +113,8 @@ static size_t find_call(openai_dec *d, int has_ix, int64_t ix, int idt,
       if (idt >= 0 && c->id.len > 0 &&
           !rill__json_str_eq(js, idt, c->id.data, c->id.len))
         return SIZE_MAX; /* another call reusing the index */
-      return k;
+      /* A delivered call is complete: a later fragment starts a new one. */
+      return c->emitted ? SIZE_MAX : k;
     }
     return SIZE_MAX;
   }
@@ -120,7 +122,7 @@ static size_t find_call(openai_dec *d, int has_ix, int64_t ix, int idt,
     for (k = d->n; k-- > 0;)
       if (d->calls[k].id.len > 0 &&
           rill__json_str_eq(js, idt, d->calls[k].id.data, d->calls[k].id.len))
-        return k;
+        return d->calls[k].emitted ? SIZE_MAX : k;
     return SIZE_MAX;
   }
   if (has_name || d->n == 0 || d->calls[d->n - 1].emitted)

@@ -158,6 +158,19 @@ static void test_odd_streams(void **state) {
              "delta:0|x|f|\ntool:0|x|f|{}\ndone:tool_calls|tool_calls|in=-1|"
              "out=-1|think=-1|model=\n",
              RILL_OK);
+  /* A fragment for a call already delivered complete (at finish_reason)
+   * starts a new call: never a delta after the call's on_tool_call
+   * (found by fuzz_openai). */
+  run_inline("data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{"
+             "\"index\":0,\"id\":\"a\",\"function\":{\"name\":\"f\","
+             "\"arguments\":\"{}\"}}]},\"finish_reason\":\"tool_calls\"}]}\n\n"
+             "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{"
+             "\"index\":0,\"id\":\"a\",\"function\":{\"arguments\":"
+             "\"{\\\"late\\\":1}\"}}]}}]}\n\ndata: [DONE]\n\n",
+             "delta:0|a|f|{}\ntool:0|a|f|{}\ndelta:1|a||{\"late\":1}\n"
+             "tool:1|a||{\"late\":1}\ndone:tool_calls|tool_calls|in=-1|out=-1|"
+             "think=-1|model=\n",
+             RILL_OK);
   /* An unknown finish reason, and a reason given twice (first wins). */
   run_inline("data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":"
              "\"eos\"}]}\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{},"
