@@ -56,34 +56,6 @@ typedef struct gemini_dec {
   int whole;      /* the answer arrived as one object (no_stream) */
 } gemini_dec;
 
-/* Append JSON text raw[0..n) (valid: it comes from a parsed document)
- * without the whitespace outside strings. */
-static int minify(rill__buf *out, const char *raw, size_t n) {
-  size_t i = 0;
-  int rc = RILL_OK;
-  while (rc == RILL_OK && i < n) {
-    size_t j = i;
-    char ch = raw[i];
-    if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
-      i++;
-      continue;
-    }
-    if (ch == '"') {
-      j = i + 1;
-      while (j < n && raw[j] != '"')
-        j += raw[j] == '\\' ? 2 : 1;
-      j = j < n ? j + 1 : n;
-    } else {
-      while (j < n && raw[j] != ' ' && raw[j] != '\t' && raw[j] != '\n' &&
-             raw[j] != '\r' && raw[j] != '"')
-        j++;
-    }
-    rc = rill__buf_append(out, raw + i, j - i);
-    i = j;
-  }
-  return rc;
-}
-
 /* Unescape string token i into dst (NUL-terminated; "" when not a
  * string). */
 static int put_str(const rill__json *js, int i, rill__buf *dst) {
@@ -137,7 +109,7 @@ static int function_call(gemini_dec *d, int fc) {
     if (rill__json_is_object(js, v[2])) {
       size_t n;
       const char *raw = rill__json_raw(js, v[2], &n);
-      rc = minify(&d->args, raw, n);
+      rc = rill__json_minify(&d->args, raw, n);
     }
     if (rc == RILL_OK && d->args.len == 0)
       rc = rill__buf_append(&d->args, "{}", 2);

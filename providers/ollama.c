@@ -43,34 +43,6 @@ typedef struct ollama_dec {
   rill__buf args; /* its arguments text */
 } ollama_dec;
 
-/* Append JSON text raw[0..n) (valid: it comes from a parsed document)
- * without the whitespace outside strings. */
-static int minify(rill__buf *out, const char *raw, size_t n) {
-  size_t i = 0;
-  int rc = RILL_OK;
-  while (rc == RILL_OK && i < n) {
-    size_t j = i;
-    char c = raw[i];
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-      i++;
-      continue;
-    }
-    if (c == '"') {
-      j = i + 1;
-      while (j < n && raw[j] != '"')
-        j += raw[j] == '\\' ? 2 : 1;
-      j = j < n ? j + 1 : n;
-    } else {
-      while (j < n && raw[j] != ' ' && raw[j] != '\t' && raw[j] != '\n' &&
-             raw[j] != '\r' && raw[j] != '"')
-        j++;
-    }
-    rc = rill__buf_append(out, raw + i, j - i);
-    i = j;
-  }
-  return rc;
-}
-
 static int keep_str(ollama_dec *d, int i, rill__buf *dst) {
   int rc = RILL_OK;
   rill__buf_clear(dst);
@@ -119,7 +91,7 @@ static int tool_calls(ollama_dec *d, int arr) {
     else if (a >= 0 && !rill__json_is_null(js, a)) {
       size_t n;
       const char *raw = rill__json_raw(js, a, &n);
-      rc = minify(&d->args, raw, n);
+      rc = rill__json_minify(&d->args, raw, n);
     }
     if (rc == RILL_OK && d->args.len == 0)
       rc = rill__buf_append(&d->args, "{}", 2);

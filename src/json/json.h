@@ -141,6 +141,11 @@ int rill__json_int64(const rill__json *d, int i, int64_t *out);
 int rill__json_uint64(const rill__json *d, int i, uint64_t *out);
 int rill__json_double(const rill__json *d, int i, double *out);
 
+/* Append valid JSON text json[0..len) to out without the whitespace
+ * outside strings. Returns RILL_OK, RILL_E_LIMIT or RILL_E_NOMEM (out may
+ * then hold part of it). */
+int rill__json_minify(rill__buf *out, const char *json, size_t len);
+
 /* Number text helpers usable without a document. */
 int rill__parse_int64(const char *s, size_t n, int64_t *out);
 int rill__parse_uint64(const char *s, size_t n, uint64_t *out);

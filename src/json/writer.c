@@ -390,12 +390,8 @@ int rill_jw_null(rill_jw *w) {
   return rc == RILL_OK ? put(w, "null", 4) : rc;
 }
 
-static int is_ws(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 int rill_jw_raw(rill_jw *w, const char *json, size_t len) {
-  size_t i = 0;
+  size_t before;
   int rc;
   if (!w)
     return RILL_E_INVALID;
@@ -406,27 +402,16 @@ int rill_jw_raw(rill_jw *w, const char *json, size_t len) {
   if (rill_json_validate(json, len, NULL) != RILL_OK)
     return fail(w, RILL_E_INVALID);
   rc = value_prefix(w);
-  /* Valid JSON: outside strings only whitespace can be dropped; inside,
-   * every '"' that ends the string is the first one not escaped. */
-  while (rc == RILL_OK && i < len) {
-    size_t j = i;
-    if (is_ws(json[i])) {
-      i++;
-      continue;
-    }
-    if (json[i] == '"') {
-      j = i + 1;
-      while (j < len && json[j] != '"')
-        j += json[j] == '\\' ? 2 : 1;
-      j = j < len ? j + 1 : len;
-    } else {
-      while (j < len && !is_ws(json[j]) && json[j] != '"')
-        j++;
-    }
-    rc = put(w, json + i, j - i);
-    i = j;
-  }
-  return rc;
+  if (rc != RILL_OK)
+    return rc;
+  before = w->buf.len;
+  rc = rill__json_minify(&w->buf, json, len);
+  if (rc == RILL_OK)
+    return put(w, "", 0); /* NUL-terminate */
+  w->buf.len = before; /* keep the output a clean prefix */
+  if (w->buf.data)
+    w->buf.data[before] = '\0';
+  return fail(w, rc);
 }
 
 const char *rill_jw_data(const rill_jw *w, size_t *len) {
