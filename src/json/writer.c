@@ -407,11 +407,15 @@ int rill_jw_raw(rill_jw *w, const char *json, size_t len) {
   before = w->buf.len;
   rc = rill__json_minify(&w->buf, json, len);
   if (rc == RILL_OK)
-    return put(w, "", 0); /* NUL-terminate */
-  w->buf.len = before; /* keep the output a clean prefix */
-  if (w->buf.data)
-    w->buf.data[before] = '\0';
-  return fail(w, rc);
+    rc = rill__buf_reserve(&w->buf, 1); /* room for the NUL */
+  if (rc != RILL_OK) {
+    w->buf.len = before; /* keep the output a clean prefix */
+    if (w->buf.data)
+      w->buf.data[before] = '\0';
+    return fail(w, rc);
+  }
+  w->buf.data[w->buf.len] = '\0';
+  return RILL_OK;
 }
 
 const char *rill_jw_data(const rill_jw *w, size_t *len) {
