@@ -743,6 +743,7 @@ int rill__chatdec_done(rill__chatdec *d) {
     done.tokens_per_s = 0;
   done.model = d->model.len ? d->model.data : "";
   d->done_sent = 1;
+  rill__stream_complete(d->p.base.stream);
   /* The answer is complete: a non-zero return cannot cancel anything. */
   if (d->cb.on_done)
     (void)d->cb.on_done(d->cb.user, &done);

@@ -102,6 +102,7 @@ struct rill_stream {
   int64_t t_first;     /* first content, -1 none */
   int64_t t_last;      /* last content (stamped once per received chunk) */
   int content_in_chunk; /* content was delivered during the current chunk */
+  int complete;         /* the decoder delivered its final frame */
   int64_t wake_at;     /* ST_WAITING: next attempt */
   int attempts;        /* attempts started */
   int redirects;

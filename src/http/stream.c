@@ -188,6 +188,8 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *user) {
     return 0;
   }
   if (s->http_status >= 200 && s->http_status <= 299) {
+    if (s->complete)
+      return n; /* after the final frame: read to the end, drop */
     if (!s->body_2xx) {
       s->body_2xx = 1;
       if (s->ndjson)
@@ -216,6 +218,8 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *user) {
       s->t_last = rill__now_ms();
       s->content_in_chunk = 0;
     }
+    if (rc != RILL_OK && s->complete)
+      return n; /* trailing garbage after the final frame: ignored */
     if (rc != RILL_OK) {
       fail_framing(s, rc);
       s->aborted = 1;
@@ -501,6 +505,11 @@ void rill__stream_end(rill_stream *s, int code) {
     return;
   if (s->state == ST_PENDING && c)
     c->n_pending--;
+  if (s->complete) { /* on_done was delivered: a clock or a cut after it */
+    code = RILL_OK; /* does not turn the answer into an error */
+    s->fail_code = 0;
+    rill__buf_clear(&s->errmsg);
+  }
   if (code != RILL_OK && s->fail_code == 0)
     rill__stream_fail(s, code, s->http_status, "%s", rill_strerror(code));
   if (code != RILL_OK)
@@ -750,6 +759,10 @@ void rill__stream_done(rill_stream *s, CURLcode result) {
   curl_multi_remove_handle(c->multi, s->easy);
   s->state = ST_WAITING;
   s->wake_at = -1;
+  if (s->complete) { /* on_done was delivered: whatever came after */
+    rill__stream_end(s, RILL_OK);
+    return;
+  }
   if (atomic_load(&s->cancel)) {
     rill__stream_fail(s, RILL_E_CANCELLED, s->http_status, "cancelled");
     rill__stream_end(s, RILL_E_CANCELLED);
@@ -877,6 +890,11 @@ void rill__stream_check(rill_stream *s, int64_t now) {
 /* ------------------------------------------------------------------------
  * Provider-facing helpers and public accessors
  * ------------------------------------------------------------------------ */
+
+void rill__stream_complete(rill_stream *s) {
+  if (s)
+    s->complete = 1;
+}
 
 void rill__stream_content(rill_stream *s) {
   if (!s)

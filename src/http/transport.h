@@ -115,6 +115,13 @@ int rill__stream_start(rill_client *c, rill__request *req, rill__decoder *dec,
  * idle clock, and forbids any retry from now on. */
 void rill__stream_content(rill_stream *s);
 
+/* The decoder saw its final frame and delivered on_done: the answer is
+ * complete and the stream will end successfully. Bytes after it are read
+ * and dropped (so the connection stays reusable), and a framing error or a
+ * cut connection after this point no longer fails the stream: an
+ * application that got on_done never also gets an error. */
+void rill__stream_complete(rill_stream *s);
+
 /* Record a failure (code, HTTP status, printf-style message, credentials
  * masked) that the decoder is about to return. The first one wins. */
 #if defined(__GNUC__)

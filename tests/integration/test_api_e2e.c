@@ -53,6 +53,12 @@ static const char k_scenario[] =
     "\\\"content\\\":\\\"Whole answer.\\\",\\\"thinking\\\":\\\"Hmm.\\\"},\\\"done\\\":true,"
     "\\\"done_reason\\\":\\\"length\\\",\\\"prompt_eval_count\\\":3,\\\"eval_count\\\":4,"
     "\\\"eval_duration\\\":2000000000}\"}]},"
+    "{\"method\":\"POST\",\"path\":\"/cut/api/chat\",\"responses\":[{\"headers\":"
+    "{\"Content-Type\":\"application/x-ndjson\",\"Content-Length\":\"100000\"},"
+    "\"body\":\"{\\\"model\\\":\\\"m\\\",\\\"message\\\":{\\\"role\\\":"
+    "\\\"assistant\\\",\\\"content\\\":\\\"Hi\\\"},\\\"done\\\":false}\\n"
+    "{\\\"model\\\":\\\"m\\\",\\\"message\\\":{\\\"role\\\":\\\"assistant\\\","
+    "\\\"content\\\":\\\"\\\"},\\\"done\\\":true,\\\"done_reason\\\":\\\"stop\\\"}\\n\"}]},"
     "{\"method\":\"POST\",\"path\":\"/v1/chat/completions\",\"responses\":[{\"content_type\":"
     "\"application/json\",\"body\":\"{\\\"id\\\":\\\"c\\\",\\\"object\\\":\\\"chat.completion\\\","
     "\\\"model\\\":\\\"gpt\\\",\\\"choices\\\":[{\\\"index\\\":0,\\\"message\\\":{\\\"role\\\":"
@@ -284,8 +290,54 @@ static void test_generate_and_whole(void **state) {
   rill_json_doc_free(b);
 }
 
+/* The server cuts the connection after the final frame (its Content-Length
+ * promised more): the answer is complete, so the stream succeeds and the
+ * application sees on_done and no error. */
+static int count_errors(void *user, const rill_error_info *e) {
+  (void)e;
+  ++*(int *)user;
+  return 0;
+}
+
+static void on_err(void *user, const rill_error_info *e) {
+  (void)count_errors(user, e);
+}
+
+static int on_done_count(void *user, const rill_done *d) {
+  (void)d;
+  *((int *)user + 1) += 1;
+  return 0;
+}
+
+static void test_cut_after_done(void **state) {
+  rill_chat_request req = RILL_CHAT_REQUEST_INIT;
+  rill_message msg;
+  rill_chat_callbacks cb;
+  char url[200];
+  int counts[2] = {0, 0}; /* errors, dones */
+  (void)state;
+  memset(&msg, 0, sizeof msg);
+  msg.role = RILL_ROLE_USER;
+  msg.content = "hi";
+  snprintf(url, sizeof url, "%s/cut", g_mock.base);
+  req.endpoint.provider = RILL_PROVIDER_OLLAMA;
+  req.endpoint.base_url = url;
+  req.model = "m";
+  req.messages = &msg;
+  req.n_messages = 1;
+  memset(&cb, 0, sizeof cb);
+  cb.size = sizeof cb;
+  cb.on_error = on_err;
+  cb.on_done = on_done_count;
+  cb.user = counts;
+  assert_int_equal(rill_chat(g_client, &req, &cb), RILL_OK);
+  assert_int_equal(counts[0], 0);
+  assert_int_equal(counts[1], 1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_cut_after_done),
       cmocka_unit_test(test_embeddings),
       cmocka_unit_test(test_ps_show_version),
       cmocka_unit_test(test_generate_and_whole),
