@@ -750,6 +750,14 @@ int rill__chatdec_done(rill__chatdec *d) {
   return RILL_OK;
 }
 
+void rill__chatdec_http_error(rill__decoder *base, long status,
+                              const char *body, size_t len, rill__buf *msg) {
+  rill__chatdec *d = (rill__chatdec *)base;
+  (void)status;
+  rill__chatdec_ready(d);
+  rill__error_body_message(&d->js, body, len, msg);
+}
+
 void rill__chatdec_failure(rill__decoder *base, int code, long http_status,
                            const char *msg) {
   rill__chatdec *d = (rill__chatdec *)base;

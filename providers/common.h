@@ -165,6 +165,11 @@ int rill__chatdec_tool_call(rill__chatdec *d, size_t index, const char *id,
                             const char *name, const char *args, size_t n);
 /* Deliver on_done with the recorded finish, usage, model and clocks. */
 int rill__chatdec_done(rill__chatdec *d);
+/* ops->http_error_message for decoders whose first member is a
+ * rill__chatdec and that need no other set-up: the provider's own message
+ * from an error body. */
+void rill__chatdec_http_error(rill__decoder *d, long status, const char *body,
+                              size_t len, rill__buf *msg);
 /* ops->on_failure: deliver on_error once, never after on_done. */
 void rill__chatdec_failure(rill__decoder *d, int code, long http_status,
                            const char *msg);

@@ -294,7 +294,6 @@ int rill__ollama_pull_build(const rill_endpoint *ep, const char *model,
 
 typedef struct embed_dec {
   rill__mdec m;
-  int openai; /* RILL__EMBED_OPENAI: rows placed by their index */
   int format; /* RILL__EMBED_* */
   size_t n_expected;
   rill_embeddings **slot;
@@ -325,6 +324,9 @@ static int read_row(embed_dec *d, int row, float *dst, size_t dims) {
 static int embed_record(rill__decoder *base, const char *rec, size_t len) {
   embed_dec *d = (embed_dec *)base;
   const rill__json *js = &d->m.js;
+  /* OpenAI lists {index, embedding} objects under "data", placed by index,
+   * with usage.prompt_tokens; Ollama and Gemini list the vectors in order. */
+  int is_openai = d->format == RILL__EMBED_OPENAI;
   int rc, arr, el, first_row, single = -1;
   size_t n = 0, dims, i;
   rill_embeddings *e;
@@ -333,7 +335,7 @@ static int embed_record(rill__decoder *base, const char *rec, size_t len) {
   rc = rill__mdec_parse(&d->m, rec, len, "the embeddings answer");
   if (rc != RILL_OK)
     return rc;
-  arr = rill__json_getz(js, 0, d->openai ? "data" : "embeddings");
+  arr = rill__json_getz(js, 0, is_openai ? "data" : "embeddings");
   if (d->format == RILL__EMBED_GEMINI && !rill__json_is_array(js, arr)) {
     /* :embedContent answers {"embedding":{"values":[…]}} */
     single = rill__json_getz(js, 0, "embedding");
@@ -347,7 +349,7 @@ static int embed_record(rill__decoder *base, const char *rec, size_t len) {
                            "embeddings: %zu vectors for %zu inputs", n,
                            d->n_expected);
   el = single >= 0 ? single : rill__json_first(js, arr);
-  first_row = d->openai ? rill__json_getz(js, el, "embedding")
+  first_row = is_openai ? rill__json_getz(js, el, "embedding")
               : d->format == RILL__EMBED_GEMINI ? rill__json_getz(js, el, "values")
                                                 : el;
   if (!rill__json_is_array(js, first_row))
@@ -366,8 +368,8 @@ static int embed_record(rill__decoder *base, const char *rec, size_t len) {
     return rill__pdec_fail(&d->m.p, RILL_E_NOMEM, 0, "out of memory");
   {
     /* OpenAI rows may come in any order: each says its index. */
-    unsigned char *seen = d->openai ? rill__calloc(n, 1) : NULL;
-    if (d->openai && !seen)
+    unsigned char *seen = is_openai ? rill__calloc(n, 1) : NULL;
+    if (is_openai && !seen)
       return rill__pdec_fail(&d->m.p, RILL_E_NOMEM, 0, "out of memory");
     rc = RILL_OK;
     for (i = 0; el >= 0 && rc == RILL_OK;
@@ -375,7 +377,7 @@ static int embed_record(rill__decoder *base, const char *rec, size_t len) {
       size_t at = i;
       int row = d->format == RILL__EMBED_GEMINI ? rill__json_getz(js, el, "values")
                                                 : el;
-      if (d->openai) {
+      if (is_openai) {
         int64_t ix;
         int it = rill__json_getz(js, el, "index");
         row = rill__json_getz(js, el, "embedding");
@@ -406,7 +408,7 @@ static int embed_record(rill__decoder *base, const char *rec, size_t len) {
   e->input_tokens = d->format == RILL__EMBED_OLLAMA
                         ? rill__json_member_i64(js, 0, "prompt_eval_count")
                         : -1; /* Gemini reports none */
-  if (d->openai) {
+  if (is_openai) {
     int u = rill__json_getz(js, 0, "usage");
     if (rill__json_is_object(js, u))
       e->input_tokens = rill__json_member_i64(js, u, "prompt_tokens");
@@ -446,7 +448,6 @@ int rill__embed_decoder_new(int format, size_t n_expected,
     return RILL_E_NOMEM;
   rill__mdec_init(&d->m, &embed_ops, errmsg, errmsg_cap, EMBED_MAX_TOKENS);
   d->format = format;
-  d->openai = format == RILL__EMBED_OPENAI;
   d->n_expected = n_expected;
   d->slot = slot;
   d->res = NULL;

@@ -199,14 +199,6 @@ static int on_end(rill__decoder *base) {
                          "\"done\":true line");
 }
 
-static void http_error_message(rill__decoder *base, long status,
-                               const char *body, size_t len, rill__buf *msg) {
-  ollama_dec *d = (ollama_dec *)base;
-  (void)status;
-  rill__chatdec_ready(&d->c);
-  rill__error_body_message(&d->c.js, body, len, msg);
-}
-
 static void destroy(rill__decoder *base) {
   ollama_dec *d = (ollama_dec *)base;
   if (!d)
@@ -218,7 +210,7 @@ static void destroy(rill__decoder *base) {
 }
 
 static const rill__decoder_ops ollama_chat_ops = {
-    on_record, NULL, on_end, http_error_message, rill__chatdec_failure,
+    on_record, NULL, on_end, rill__chatdec_http_error, rill__chatdec_failure,
     destroy};
 
 int rill__ollama_chat_decoder_new(const rill_chat_callbacks *cb, int generate,

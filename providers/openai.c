@@ -379,14 +379,6 @@ static int on_end(rill__decoder *base) {
                          "finish_reason");
 }
 
-static void http_error_message(rill__decoder *base, long status,
-                               const char *body, size_t len, rill__buf *msg) {
-  openai_dec *d = (openai_dec *)base;
-  (void)status;
-  rill__chatdec_ready(&d->c);
-  rill__error_body_message(&d->c.js, body, len, msg);
-}
-
 static void destroy(rill__decoder *base) {
   openai_dec *d = (openai_dec *)base;
   size_t k;
@@ -403,7 +395,7 @@ static void destroy(rill__decoder *base) {
 }
 
 static const rill__decoder_ops openai_chat_ops = {
-    on_record, on_event, on_end, http_error_message, rill__chatdec_failure,
+    on_record, on_event, on_end, rill__chatdec_http_error, rill__chatdec_failure,
     destroy};
 
 int rill__openai_chat_decoder_new(const rill_chat_callbacks *cb,
