@@ -20,5 +20,6 @@
 #include "rill/chat.h"
 #include "rill/models.h"
 #include "rill/embeddings.h"
+#include "rill/gguf.h"
 
 #endif /* RILL_H */
