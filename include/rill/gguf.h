@@ -330,7 +330,8 @@ RILL_API int rill_gguf_row_bytes(int type, uint64_t n, uint64_t *bytes);
  * Dequantize n elements (a whole number of blocks) from src (src_bytes
  * long, at least the n elements' bytes) into dst. Pure: any thread, no
  * allocation. Returns RILL_OK; RILL_E_INVALID (n not whole blocks, src too
- * short, NULL); RILL_E_UNSUPPORTED (unknown type, or Q8_1).
+ * short, src and dst overlapping, NULL); RILL_E_UNSUPPORTED (unknown type,
+ * or Q8_1).
  */
 RILL_API int rill_gguf_dequantize(int type, const void *src, size_t src_bytes,
                                   float *dst, size_t n);
