@@ -10,11 +10,11 @@ cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DRILL_FUZZ=ON -DRILL_SANITIZE
   -DRILL_BUILD_TESTS=OFF -DRILL_BUILD_BENCH=OFF >/dev/null
 cmake --build build-fuzz -j"$(nproc)" >/dev/null
 status=0
-for target in sse ndjson json ollama openai gemini anthropic; do
+for target in sse ndjson json ollama openai gemini anthropic gguf; do
   work=$(mktemp -d)
   cp -r "fuzz/corpus/$target/." "$work/"
   if ! build-fuzz/bin/fuzz_"$target" "$work" -max_total_time="$secs" \
-       -print_final_stats=1 -artifact_prefix="build-fuzz/crash-$target-" \
+       -rss_limit_mb=256 -timeout=5 -print_final_stats=1 -artifact_prefix="build-fuzz/crash-$target-" \
        >"build-fuzz/fuzz-$target.log" 2>&1; then
     echo "fuzz_$target: FAILED"; tail -60 "build-fuzz/fuzz-$target.log"; status=1
   else

@@ -256,6 +256,12 @@ RILL_API int rill_gguf_arr_i64(const rill_gguf *g, uint64_t kv, uint64_t i,
                                int64_t *out);
 RILL_API int rill_gguf_arr_f32(const rill_gguf *g, uint64_t kv, uint64_t i,
                                float *out);
+RILL_API int rill_gguf_arr_u64(const rill_gguf *g, uint64_t kv, uint64_t i,
+                               uint64_t *out);
+RILL_API int rill_gguf_arr_f64(const rill_gguf *g, uint64_t kv, uint64_t i,
+                               double *out);
+RILL_API int rill_gguf_arr_bool(const rill_gguf *g, uint64_t kv, uint64_t i,
+                                int *out);
 
 /* ---- tensors ------------------------------------------------------------- */
 
@@ -345,17 +351,22 @@ RILL_API float rill_bf16_to_f32(uint16_t h);
 /*
  * Resolve an Ollama model name to its GGUF blob in the local store without
  * Ollama running. Names: "name" (tag "latest", namespace "library"),
- * "name:tag", "namespace/name:tag", "host/namespace/name:tag". The store is
- * models_dir, else $OLLAMA_MODELS, else $HOME/.ollama/models. The manifest
- * at manifests/HOST/NAMESPACE/NAME/TAG is read (at most 1 MiB) and its layer
- * of media type application/vnd.ollama.image.model chosen.
+ * "name:tag", "namespace/name:tag", "host/namespace/name:tag"; each part
+ * follows Ollama's own name grammar, so no name can leave the store. The
+ * store is models_dir, else $OLLAMA_MODELS, else $HOME/.ollama/models and
+ * then /usr/share/ollama/.ollama/models (where Linux service installs keep
+ * models). A name with capitals that is not found is tried once in lower
+ * case, as Ollama does. The manifest at manifests/HOST/NAMESPACE/NAME/TAG
+ * (a regular file of at most 1 MiB) is read and its layer of media type
+ * application/vnd.ollama.image.model chosen. Whether the blob exists is
+ * not checked here: opening it tells.
  * path receives "STORE/blobs/sha256-<hex>" (path_cap bytes, NUL-terminated)
  * and digest, if not NULL, "sha256:<64 hex>" (RILL_DIGEST_CAP bytes).
  * Returns RILL_OK; RILL_E_INVALID (a malformed name, NULL argument);
  * RILL_E_NOT_FOUND (no manifest, or no model layer: err says which);
  * RILL_E_FORMAT (a manifest that is not the JSON Ollama writes, a digest
  * that is not sha256:<64 hex>); RILL_E_LIMIT (path_cap too small);
- * RILL_E_IO. Thread: any.
+ * RILL_E_IO; RILL_E_NOMEM. Thread: any.
  */
 #define RILL_DIGEST_CAP 72
 RILL_API int rill_ollama_resolve(const char *name, const char *models_dir,
