@@ -18,6 +18,7 @@ int cmd_parse(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
+int cmd_gguf(int argc, char **argv);
 
 /* Parse a byte count with an optional K/M/G suffix (powers of 1024) into
  * *out, accepting lo..hi. Returns 0 or -1. */

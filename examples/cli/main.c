@@ -25,6 +25,9 @@ static void usage(FILE *to) {
         "        list the models a server offers\n"
         "  pull [--url BASE] [--json] NAME\n"
         "        download an Ollama model, with progress\n"
+        "  gguf FILE|OLLAMA-NAME [--json] [--verify] [--models-dir DIR]\n"
+        "        print a GGUF file's metadata and tensor table; --verify\n"
+        "        checks its SHA-256 against the Ollama manifest\n"
         "  version        print the library and libcurl versions\n"
         "\n"
         "exit codes: 0 ok, 1 runtime error, 2 usage error, 3 malformed input\n",
@@ -84,6 +87,8 @@ int main(int argc, char **argv) {
     rill_global_cleanup();
     return rc;
   }
+  if (strcmp(cmd, "gguf") == 0)
+    return cmd_gguf(argc - 1, argv + 1);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     const rill_version_info *v = rill_version();
     printf("rill %s (libcurl %s)\n", v->version, v->curl_version);
