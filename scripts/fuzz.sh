@@ -10,7 +10,7 @@ cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DRILL_FUZZ=ON -DRILL_SANITIZE
   -DRILL_BUILD_TESTS=OFF -DRILL_BUILD_BENCH=OFF >/dev/null
 cmake --build build-fuzz -j"$(nproc)" >/dev/null
 status=0
-for target in sse ndjson json ollama openai gemini anthropic gguf; do
+for target in sse ndjson json ollama openai gemini anthropic gguf tokenizer; do
   work=$(mktemp -d)
   cp -r "fuzz/corpus/$target/." "$work/"
   if ! build-fuzz/bin/fuzz_"$target" "$work" -max_total_time="$secs" \
