@@ -21,5 +21,6 @@
 #include "rill/models.h"
 #include "rill/embeddings.h"
 #include "rill/gguf.h"
+#include "rill/embed.h"
 
 #endif /* RILL_H */
