@@ -19,6 +19,8 @@ int cmd_chat(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_pull(int argc, char **argv);
 int cmd_gguf(int argc, char **argv);
+int cmd_embed(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
 
 /* Parse a byte count with an optional K/M/G suffix (powers of 1024) into
  * *out, accepting lo..hi. Returns 0 or -1. */

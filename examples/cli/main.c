@@ -28,6 +28,12 @@ static void usage(FILE *to) {
         "  gguf FILE|OLLAMA-NAME [--json] [--verify] [--models-dir DIR]\n"
         "        print a GGUF file's metadata and tensor table; --verify\n"
         "        checks its SHA-256 against the Ollama manifest\n"
+        "  embed --model FILE.gguf|OLLAMA-NAME [options] < texts > vectors\n"
+        "        embed each input line (JSONL or plain text) locally, or with\n"
+        "        --provider P through a server; one JSON vector per line\n"
+        "        (rill embed --help for the options)\n"
+        "  tokenize --model FILE.gguf|OLLAMA-NAME [--no-special] TEXT...|-\n"
+        "        print the model's token ids for TEXT as a JSON array\n"
         "  version        print the library and libcurl versions\n"
         "\n"
         "exit codes: 0 ok, 1 runtime error, 2 usage error, 3 malformed input\n",
@@ -89,6 +95,12 @@ int main(int argc, char **argv) {
   }
   if (strcmp(cmd, "gguf") == 0)
     return cmd_gguf(argc - 1, argv + 1);
+  /* embed initialises the library itself, and only with --provider: a
+   * local model needs no curl. */
+  if (strcmp(cmd, "embed") == 0)
+    return cmd_embed(argc - 1, argv + 1);
+  if (strcmp(cmd, "tokenize") == 0)
+    return cmd_tokenize(argc - 1, argv + 1);
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     const rill_version_info *v = rill_version();
     printf("rill %s (libcurl %s)\n", v->version, v->curl_version);
