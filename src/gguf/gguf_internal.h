@@ -163,6 +163,8 @@ int rill__gguf_fail(rill_gguf_error *err, int code, uint64_t off,
     __attribute__((format(printf, 4, 5)))
 #endif
     ;
+/* errno e as text, thread-safe (strerror_r), for I/O messages. */
+const char *rill__gguf_strerror(int e, char *buf, size_t cap);
 /* How many leading bytes of s to show in a message (at most max, cut on
  * a character boundary). */
 int rill__gguf_shown(const char *s, size_t n, size_t max);

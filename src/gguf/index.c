@@ -210,6 +210,14 @@ int rill__gguf_fail(rill_gguf_error *err, int code, uint64_t off,
   return code;
 }
 
+const char *rill__gguf_strerror(int e, char *buf, size_t cap) {
+#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+  return strerror_r(e, buf, cap); /* the GNU form returns the text */
+#else
+  return strerror_r(e, buf, cap) == 0 ? buf : "unknown error";
+#endif
+}
+
 int rill__gguf_shown(const char *s, size_t n, size_t max) {
   if (n > max) {
     n = max;

@@ -29,7 +29,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +38,7 @@
 #include "core/alloc.h"
 #include "json/json.h"
 #include "rill/error.h"
+#include "gguf/gguf_internal.h"
 #include "rill/gguf.h"
 
 /* Real manifests are well under 2 KiB; the cap bounds the heap a hostile
@@ -60,25 +60,6 @@ typedef struct part {
 typedef struct model_name {
   part host, ns, model, tag;
 } model_name;
-
-__attribute__((format(printf, 3, 4))) static void
-fail(rill_gguf_error *err, uint64_t offset, const char *fmt, ...) {
-  va_list ap;
-  if (!err)
-    return;
-  err->offset = offset;
-  va_start(ap, fmt);
-  vsnprintf(err->message, sizeof err->message, fmt, ap);
-  va_end(ap);
-}
-
-static const char *errtext(int e, char *buf, size_t cap) {
-#if defined(__GLIBC__) && defined(_GNU_SOURCE)
-  return strerror_r(e, buf, cap);
-#else
-  return strerror_r(e, buf, cap) == 0 ? buf : "unknown error";
-#endif
-}
 
 static int is_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -198,24 +179,26 @@ static int read_manifest(const char *path, char **out, size_t *out_len,
     /* ENAMETOOLONG: a 350-byte host is a valid name but no file system
      * holds such a component, so no manifest can be there. */
     if (e == ENOENT || e == ENOTDIR || e == ENAMETOOLONG) {
-      fail(err, 0, "no manifest at %s", path);
+      rill__gguf_fail(err, 0, 0, "no manifest at %s", path);
       return RILL_E_NOT_FOUND;
     }
-    fail(err, 0, "cannot open %s: %s", path, errtext(e, eb, sizeof eb));
+    rill__gguf_fail(err, 0, 0, "cannot open %s: %s", path,
+                    rill__gguf_strerror(e, eb, sizeof eb));
     return RILL_E_IO;
   }
   if (fstat(fd, &st) != 0) {
-    fail(err, 0, "cannot stat %s: %s", path, errtext(errno, eb, sizeof eb));
+    rill__gguf_fail(err, 0, 0, "cannot stat %s: %s", path,
+                    rill__gguf_strerror(errno, eb, sizeof eb));
     close(fd);
     return RILL_E_IO;
   }
   if (!S_ISREG(st.st_mode)) {
-    fail(err, 0, "manifest %s is not a regular file", path);
+    rill__gguf_fail(err, 0, 0, "manifest %s is not a regular file", path);
     close(fd);
     return RILL_E_FORMAT;
   }
   if (st.st_size > MANIFEST_MAX) {
-    fail(err, 0, "manifest %s is larger than 1 MiB", path);
+    rill__gguf_fail(err, 0, 0, "manifest %s is larger than 1 MiB", path);
     close(fd);
     return RILL_E_FORMAT;
   }
@@ -232,7 +215,8 @@ static int read_manifest(const char *path, char **out, size_t *out_len,
     if (r < 0 && errno == EINTR)
       continue;
     if (r < 0) {
-      fail(err, got, "cannot read %s: %s", path, errtext(errno, eb, sizeof eb));
+      rill__gguf_fail(err, 0, got, "cannot read %s: %s", path,
+                      rill__gguf_strerror(errno, eb, sizeof eb));
       rill__free(buf);
       close(fd);
       return RILL_E_IO;
@@ -275,8 +259,8 @@ static int model_digest(const char *path, const char *text, size_t len,
   if (rc == RILL_E_NOMEM)
     goto out;
   if (rc != RILL_OK) {
-    fail(err, je.offset, "manifest %s is not valid JSON: %s", path,
-         je.reason ? je.reason : rill_strerror(rc));
+    rill__gguf_fail(err, 0, je.offset, "manifest %s is not valid JSON: %s",
+                    path, je.reason ? je.reason : rill_strerror(rc));
     rc = RILL_E_FORMAT;
     goto out;
   }
@@ -285,12 +269,14 @@ static int model_digest(const char *path, const char *text, size_t len,
       rill__json_int64(&d, rill__json_getz(&d, 0, "schemaVersion"), &version) !=
           RILL_OK ||
       version != 2) {
-    fail(err, 0, "manifest %s: not an Ollama manifest (schemaVersion 2)", path);
+    rill__gguf_fail(err, 0, 0,
+                    "manifest %s: not an Ollama manifest (schemaVersion 2)",
+                    path);
     goto out;
   }
   layers = rill__json_getz(&d, 0, "layers");
   if (!rill__json_is_array(&d, layers)) {
-    fail(err, 0, "manifest %s: no \"layers\" array", path);
+    rill__gguf_fail(err, 0, 0, "manifest %s: no \"layers\" array", path);
     goto out;
   }
   for (i = 0;; i++) {
@@ -299,8 +285,9 @@ static int model_digest(const char *path, const char *text, size_t len,
       break;
     media = rill__json_getz(&d, layer, "mediaType");
     if (!rill__json_is_object(&d, layer) || !rill__json_is_string(&d, media)) {
-      fail(err, (uint64_t)rill__json_tok(&d, layer)->start,
-           "manifest %s: layer %zu is not an object with a mediaType", path, i);
+      rill__gguf_fail(
+          err, 0, (uint64_t)rill__json_tok(&d, layer)->start,
+          "manifest %s: layer %zu is not an object with a mediaType", path, i);
       goto out;
     }
     if (rill__json_str_eq(&d, media, MODEL_MEDIA, sizeof MODEL_MEDIA - 1)) {
@@ -309,7 +296,8 @@ static int model_digest(const char *path, const char *text, size_t len,
     }
   }
   if (found < 0) {
-    fail(err, 0, "manifest %s has no layer of type " MODEL_MEDIA, path);
+    rill__gguf_fail(err, 0, 0, "manifest %s has no layer of type " MODEL_MEDIA,
+                    path);
     rc = RILL_E_NOT_FOUND;
     goto out;
   }
@@ -321,10 +309,11 @@ static int model_digest(const char *path, const char *text, size_t len,
     const char *raw =
         rill__json_is_string(&d, dt) ? rill__json_raw(&d, dt, &dn) : NULL;
     if (!raw || !digest_ok(raw, dn)) {
-      fail(err, dt >= 0 ? (uint64_t)rill__json_tok(&d, dt)->start : 0,
-           "manifest %s: model layer digest is not sha256:<64 lowercase "
-           "hex>",
-           path);
+      rill__gguf_fail(
+          err, 0, dt >= 0 ? (uint64_t)rill__json_tok(&d, dt)->start : 0,
+          "manifest %s: model layer digest is not sha256:<64 lowercase "
+          "hex>",
+          path);
       goto out;
     }
     memcpy(digest_out, raw, DIGEST_LEN);
@@ -360,8 +349,9 @@ static int resolve_in(const char *store, const model_name *m, char *path,
     return rc;
   need = strlen(store) + sizeof "/blobs/sha256-" - 1 + 64 + 1;
   if (need > path_cap) {
-    fail(err, 0, "blob path needs %zu bytes, the buffer holds %zu", need,
-         path_cap);
+    rill__gguf_fail(err, 0, 0,
+                    "blob path needs %zu bytes, the buffer holds %zu", need,
+                    path_cap);
     return RILL_E_LIMIT;
   }
   snprintf(path, path_cap, "%s/blobs/sha256-%s", store, got + 7);
@@ -382,11 +372,12 @@ int rill_ollama_resolve(const char *name, const char *models_dir, char *path,
     err->message[0] = '\0';
   }
   if (!name || !path || path_cap == 0) {
-    fail(err, 0, "NULL argument");
+    rill__gguf_fail(err, 0, 0, "NULL argument");
     return RILL_E_INVALID;
   }
   if (!parse_name(name, &m)) {
-    fail(err, 0, "'%.120s' is not a valid Ollama model name", name);
+    rill__gguf_fail(err, 0, 0, "'%.120s' is not a valid Ollama model name",
+                    name);
     return RILL_E_INVALID;
   }
   if (models_dir && *models_dir)

@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,6 +23,7 @@
 
 #include "core/alloc.h"
 #include "rill/error.h"
+#include "gguf/gguf_internal.h"
 #include "rill/gguf.h"
 
 #define CHUNK (64 * 1024)
@@ -37,25 +37,6 @@
 #define SHA_UPDATE(c, p, n) mbedtls_sha256_update_ret((c), (p), (n))
 #define SHA_FINISH(c, o) mbedtls_sha256_finish_ret((c), (o))
 #endif
-
-__attribute__((format(printf, 2, 3))) static void fail(rill_gguf_error *err,
-                                                       const char *fmt, ...) {
-  va_list ap;
-  if (!err)
-    return;
-  err->offset = 0;
-  va_start(ap, fmt);
-  vsnprintf(err->message, sizeof err->message, fmt, ap);
-  va_end(ap);
-}
-
-static const char *errtext(int e, char *buf, size_t cap) {
-#if defined(__GLIBC__) && defined(_GNU_SOURCE)
-  return strerror_r(e, buf, cap);
-#else
-  return strerror_r(e, buf, cap) == 0 ? buf : "unknown error";
-#endif
-}
 
 /* Hash the file; on RILL_E_IO *sys_err holds errno and *what the step. */
 static int hash_file(const char *path, uint8_t out[32], int *sys_err,
@@ -138,25 +119,26 @@ int rill_sha256_verify_file(const char *path, const char *digest,
     err->message[0] = '\0';
   }
   if (!path || !digest) {
-    fail(err, "NULL argument");
+    rill__gguf_fail(err, 0, 0, "NULL argument");
     return RILL_E_INVALID;
   }
   hex = strncmp(digest, "sha256:", 7) == 0 ? digest + 7 : digest;
   if (strnlen(hex, 65) != 64) {
-    fail(err, "digest is not sha256:<64 hex digits>");
+    rill__gguf_fail(err, 0, 0, "digest is not sha256:<64 hex digits>");
     return RILL_E_INVALID;
   }
   for (i = 0; i < 32; i++) {
     int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) {
-      fail(err, "digest is not sha256:<64 hex digits>");
+      rill__gguf_fail(err, 0, 0, "digest is not sha256:<64 hex digits>");
       return RILL_E_INVALID;
     }
     want[i] = (uint8_t)(hi << 4 | lo);
   }
   rc = hash_file(path, got, &sys_err, &what);
   if (rc == RILL_E_IO) {
-    fail(err, "cannot %s %s: %s", what, path, errtext(sys_err, eb, sizeof eb));
+    rill__gguf_fail(err, 0, 0, "cannot %s %s: %s", what, path,
+                    rill__gguf_strerror(sys_err, eb, sizeof eb));
     return rc;
   }
   if (rc != RILL_OK)
@@ -164,8 +146,9 @@ int rill_sha256_verify_file(const char *path, const char *digest,
   if (memcmp(want, got, sizeof want) != 0) {
     to_hex(want, want_hex);
     to_hex(got, got_hex);
-    fail(err, "SHA-256 mismatch: expected sha256:%s, file has sha256:%s",
-         want_hex, got_hex);
+    rill__gguf_fail(err, 0, 0,
+                    "SHA-256 mismatch: expected sha256:%s, file has sha256:%s",
+                    want_hex, got_hex);
     return RILL_E_FORMAT;
   }
   return RILL_OK;
