@@ -220,8 +220,7 @@ static void qx_k(const float *x, unsigned char *b, int bits) {
     }
     step = d * (float)sc[i];
     for (l = 0; l < 32; l++)
-      q[32 * i + l] =
-          (unsigned char)nearest(x[32 * i + l] - lo, step, 0, top);
+      q[32 * i + l] = (unsigned char)nearest(x[32 * i + l] - lo, step, 0, top);
   }
   for (i = 0; i < 4; i++) {
     scales[i] = (unsigned char)(sc[i] | (sc[i + 4] >> 4) << 6);
@@ -300,8 +299,8 @@ int q_quantize(int type, const float *src, size_t n, void *dst) {
   unsigned char *p = dst;
   uint32_t be = 0, bb = 0;
   size_t i, nb;
-  if (!q_supported(type) ||
-      rill_gguf_type_block(type, &be, &bb) != RILL_OK || n % be != 0)
+  if (!q_supported(type) || rill_gguf_type_block(type, &be, &bb) != RILL_OK ||
+      n % be != 0)
     return -1;
   nb = n / be;
   for (i = 0; i < nb; i++, p += bb) {

@@ -527,12 +527,18 @@ static const struct ftype {
   uint32_t ftype;
   int mix;
 } ftypes[] = {
-    {"F32", RILL_GGUF_TYPE_F32, 0, 0},      {"F16", RILL_GGUF_TYPE_F16, 1, 0},
-    {"BF16", RILL_GGUF_TYPE_BF16, 32, 0},   {"Q8_0", RILL_GGUF_TYPE_Q8_0, 7, 0},
-    {"Q4_0", RILL_GGUF_TYPE_Q4_0, 2, 0},    {"Q4_1", RILL_GGUF_TYPE_Q4_1, 3, 0},
-    {"Q5_0", RILL_GGUF_TYPE_Q5_0, 8, 0},    {"Q5_1", RILL_GGUF_TYPE_Q5_1, 9, 0},
-    {"Q4_K", RILL_GGUF_TYPE_Q4_K, 14, 0},   {"Q5_K", RILL_GGUF_TYPE_Q5_K, 16, 0},
-    {"Q6_K", RILL_GGUF_TYPE_Q6_K, 18, 0},   {"Q4_K_M", RILL_GGUF_TYPE_Q4_K, 15, 1},
+    {"F32", RILL_GGUF_TYPE_F32, 0, 0},
+    {"F16", RILL_GGUF_TYPE_F16, 1, 0},
+    {"BF16", RILL_GGUF_TYPE_BF16, 32, 0},
+    {"Q8_0", RILL_GGUF_TYPE_Q8_0, 7, 0},
+    {"Q4_0", RILL_GGUF_TYPE_Q4_0, 2, 0},
+    {"Q4_1", RILL_GGUF_TYPE_Q4_1, 3, 0},
+    {"Q5_0", RILL_GGUF_TYPE_Q5_0, 8, 0},
+    {"Q5_1", RILL_GGUF_TYPE_Q5_1, 9, 0},
+    {"Q4_K", RILL_GGUF_TYPE_Q4_K, 14, 0},
+    {"Q5_K", RILL_GGUF_TYPE_Q5_K, 16, 0},
+    {"Q6_K", RILL_GGUF_TYPE_Q6_K, 18, 0},
+    {"Q4_K_M", RILL_GGUF_TYPE_Q4_K, 15, 1},
     {"Q5_K_M", RILL_GGUF_TYPE_Q5_K, 17, 1},
 };
 
@@ -584,8 +590,8 @@ static size_t nomic_tensors(ten *t, const struct ftype *ft, const shape *sh) {
   T("token_embd_norm.bias", RILL_GGUF_TYPE_F32, 1, NE, 1, W_BIAS);
   for (i = 0; i < sh->n_layer; i++) {
     char nm[64];
-    int more = ft->mix && use_more_bits(i, sh->n_layer) ? RILL_GGUF_TYPE_Q6_K
-                                                        : q;
+    int more =
+        ft->mix && use_more_bits(i, sh->n_layer) ? RILL_GGUF_TYPE_Q6_K : q;
 #define B(suffix, ty, nd, a, b, k)                                             \
   do {                                                                         \
     snprintf(nm, sizeof nm, "blk.%u.%s", (unsigned)i, suffix);                 \
@@ -663,7 +669,8 @@ static int stream_tensor(FILE *f, const ten *t, size_t index, uint64_t seed,
   float is = inv_sqrt_of(t->ne[0]);
   if (per == 0 || rill_gguf_row_bytes(t->type, t->ne[0], &row_bytes) != RILL_OK)
     return -1;
-  g_rng = seed * 0x9E3779B97F4A7C15ull + (uint64_t)index * 0xD1B54A32D192ED03ull;
+  g_rng =
+      seed * 0x9E3779B97F4A7C15ull + (uint64_t)index * 0xD1B54A32D192ED03ull;
   rnd();
   while (r < rows) {
     size_t nr = rows - r < per ? (size_t)(rows - r) : per;
@@ -841,8 +848,8 @@ int main(int argc, char **argv) {
       }
     }
     if (sh.n_embd % 32 || sh.n_ff % 32 || sh.n_embd % sh.n_head ||
-        (sh.n_embd / sh.n_head) % 2 || sh.n_vocab < 1000 ||
-        sh.n_layer > 512 || sh.n_embd > CHUNK || sh.n_ff > CHUNK)
+        (sh.n_embd / sh.n_head) % 2 || sh.n_vocab < 1000 || sh.n_layer > 512 ||
+        sh.n_embd > CHUNK || sh.n_ff > CHUNK)
       return usage();
     rc = gen_nomic(argv[2], ft, seed, &sh);
   } else {

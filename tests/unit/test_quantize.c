@@ -222,7 +222,8 @@ static double check_row(int type, const float *x, size_t n) {
   return sx > 0.0 ? sqrt(se / sx) : sqrt(se);
 }
 
-/* ---- half and bfloat16 ---------------------------------------------------- */
+/* ---- half and bfloat16 ----------------------------------------------------
+ */
 
 static void test_f16_every_pattern(void **state) {
   uint32_t h;
@@ -255,8 +256,8 @@ static void test_f16_every_pattern(void **state) {
   assert_int_equal(q_f32_to_f16(-1e-30f), 0x8000);
   assert_int_equal(q_f32_to_f16_sat(1e30f), 0x7BFF);
   assert_int_equal(q_f32_to_f16_sat(-70000.0f), 0xFBFF);
-  assert_int_equal(q_f32_to_f16(2.9802322e-8f), 0);      /* 2^-25: tie */
-  assert_int_equal(q_f32_to_f16(2.9802326e-8f), 1);      /* just above */
+  assert_int_equal(q_f32_to_f16(2.9802322e-8f), 0); /* 2^-25: tie */
+  assert_int_equal(q_f32_to_f16(2.9802326e-8f), 1); /* just above */
   assert_int_equal(q_f32_to_f16(INFINITY), 0x7C00);
 }
 
@@ -292,9 +293,8 @@ static void fill_gauss(float *x, size_t n, float scale) {
 static void test_gaussian_rows(void **state) {
   /* The relative RMS error a sensible quantizer reaches on N(0,1) data
    * (measured values are printed; ggml's searches do somewhat better). */
-  static const double ceiling[NTYPES] = {0,     4e-4,  4e-3,  8e-3,
-                                         0.12,  0.10,  0.06,  0.05,
-                                         0.10,  0.05,  0.025};
+  static const double ceiling[NTYPES] = {0,    4e-4, 4e-3, 8e-3, 0.12, 0.10,
+                                         0.06, 0.05, 0.10, 0.05, 0.025};
   static const float scales[] = {1.0f, 0.02f, 3e-4f, 700.0f};
   float *x = malloc(N * sizeof *x);
   size_t t, s;
