@@ -33,6 +33,8 @@ typedef int32_t att_v4i __attribute__((vector_size(16)));
 #define ATT_VI att_v4i
 #define ATT_VW 4
 #define ATT_ATTR
+#define ATT_SPLAT(x) ((att_v4f){(x), (x), (x), (x)})
+#define ATT_FMA(a, b, c) ((a) * (b) + (c))
 #define ATT_NAME(x) x##_v4
 #define ATT_FN att_v4
 #include "embed/attention_impl.inc"
@@ -40,10 +42,13 @@ typedef int32_t att_v4i __attribute__((vector_size(16)));
 #undef ATT_VI
 #undef ATT_VW
 #undef ATT_ATTR
+#undef ATT_SPLAT
+#undef ATT_FMA
 #undef ATT_NAME
 #undef ATT_FN
 
 #if defined(__x86_64__)
+#include <immintrin.h>
 #define HAVE_AVX2_PATH 1
 typedef float att_v8f __attribute__((vector_size(32)));
 typedef int32_t att_v8i __attribute__((vector_size(32)));
@@ -51,6 +56,8 @@ typedef int32_t att_v8i __attribute__((vector_size(32)));
 #define ATT_VI att_v8i
 #define ATT_VW 8
 #define ATT_ATTR __attribute__((target("avx2,fma")))
+#define ATT_SPLAT(x) ((att_v8f)_mm256_set1_ps(x))
+#define ATT_FMA(a, b, c) ((att_v8f)_mm256_fmadd_ps((a), (b), (c)))
 #define ATT_NAME(x) x##_v8
 #define ATT_FN att_v8
 #include "embed/attention_impl.inc"

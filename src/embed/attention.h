@@ -12,6 +12,9 @@
 #define RILL__ATT_QBLOCK 16
 /* Keys scored at once (the scores live on the stack). */
 #define RILL__ATT_KBLOCK 64
+/* Widest head the blocked body takes (its buffers are on the stack);
+ * wider heads go one query at a time. */
+#define RILL__ATT_MAXD 128
 
 typedef struct rill__att_args {
   const float *qkv; /* n rows of 3E: q at 0, k at E, v at 2E (roped) */

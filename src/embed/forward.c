@@ -250,7 +250,7 @@ static void swiglu_rows(fw *f, size_t r0, size_t r1) {
     float *g = f->R + p * F, *u = f->R + n * F + p * F;
     if (f->l->b_up)
       rill__add(u, f->l->b_up, F);
-    rill__silu_mul(g, u, F);
+    rill__silu_mul_fast(g, u, F, f->simd);
   }
 }
 

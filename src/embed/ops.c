@@ -59,6 +59,56 @@ void rill__silu_mul(float *g, const float *u, size_t n) {
     g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HAVE_SILU_AVX2 1
+
+/* e^-x clamped to [-87, 88] (no overflow, no subnormal), as n ln2 + r
+ * with |r| <= ln2/2, a degree-6 polynomial and 2^n in the exponent. */
+__attribute__((target("avx2,fma"))) static void
+silu_mul_avx2(float *g, const float *u, size_t n) {
+  size_t i;
+  for (i = 0; i + 8 <= n; i += 8) {
+    __m256 x = _mm256_loadu_ps(g + i);
+    __m256 t = _mm256_sub_ps(_mm256_setzero_ps(), x);
+    __m256 k, r, p;
+    __m256i e;
+    t = _mm256_min_ps(_mm256_max_ps(t, _mm256_set1_ps(-87.0f)),
+                      _mm256_set1_ps(88.0f));
+    k = _mm256_round_ps(_mm256_mul_ps(t, _mm256_set1_ps(1.44269504088896341f)),
+                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693359375f), t);
+    r = _mm256_fnmadd_ps(k, _mm256_set1_ps(-2.12194440e-4f), r);
+    p = _mm256_set1_ps(1.0f / 720.0f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    e = _mm256_add_epi32(_mm256_castps_si256(p),
+                         _mm256_slli_epi32(_mm256_cvtps_epi32(k), 23));
+    p = _mm256_add_ps(_mm256_set1_ps(1.0f), _mm256_castsi256_ps(e));
+    _mm256_storeu_ps(g + i, _mm256_mul_ps(_mm256_div_ps(x, p),
+                                          _mm256_loadu_ps(u + i)));
+  }
+  if (i < n)
+    rill__silu_mul(g + i, u + i, n - i);
+}
+#endif
+
+void rill__silu_mul_fast(float *g, const float *u, size_t n, int simd) {
+#ifdef HAVE_SILU_AVX2
+  if (simd) {
+    silu_mul_avx2(g, u, n);
+    return;
+  }
+#else
+  (void)simd;
+#endif
+  rill__silu_mul(g, u, n);
+}
+
 void rill__add(float *y, const float *b, size_t n) {
   size_t i;
   for (i = 0; i < n; i++)

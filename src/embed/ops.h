@@ -25,6 +25,10 @@ void rill__rope_apply(float *v, size_t d, const float *cos_p,
 /* g[i] = silu(g[i]) * u[i]. */
 void rill__silu_mul(float *g, const float *u, size_t n);
 
+/* The same; simd (rill__att_simd()): eight lanes with AVX2+FMA and a
+ * polynomial e^x of expf's accuracy (relative error about 2e-7). */
+void rill__silu_mul_fast(float *g, const float *u, size_t n, int simd);
+
 /* y[i] += b[i]. */
 void rill__add(float *y, const float *b, size_t n);
 

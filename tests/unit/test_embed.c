@@ -840,39 +840,58 @@ static void test_variant_causal(void **state) {
   run_variant(&s, "causal.gguf", 1e-4, 0.99999);
 }
 
-/* Wider heads and an odd number of 16-query blocks (n > 64 keys). */
-static void test_long_input(void **state) {
+/* Wider heads and an odd number of 16-query blocks (n > 64 keys), with
+ * bidirectional and causal attention, SIMD and scalar; wide: one head of
+ * 256, past the blocked attention body's limit (RILL__ATT_MAXD). */
+static void long_input(int causal, int scalar, int wide) {
   spec s = base_spec();
   char path[256], text[4096];
   tmodel tm;
   rill_embedder *e;
   int32_t ids[512];
   size_t nid, i, k = 0;
-  double pooled[64], want[64];
+  double pooled[256], want[256];
   cmp c = {0, 1};
   rill_embeddings *r;
-  (void)state;
   s.H = 2;
+  if (wide) {
+    s.E = 256;
+    s.H = 1;
+    s.F = 256;
+  }
+  s.no_causal = causal;
   tmp_path(path, sizeof path, "long.gguf");
   make_model(&s, path, &tm);
   for (i = 0; i < 150; i++)
     k += (size_t)snprintf(text + k, sizeof text - k, "%c%s ",
                           (char)('a' + i % 26), i % 3 ? "ing" : "");
-  e = open_ok(path, 3, 0);
+  e = open_ok(path, 3, scalar);
   assert_int_equal(
       rill_embedder_tokenize(e, text, strlen(text), 1, ids, 512, &nid),
       RILL_OK);
   assert_true(nid > 200);
   ref_forward(&tm, ids, nid, pooled);
-  ref_finish(pooled, 64, 0, 0, want);
+  ref_finish(pooled, s.E, 0, 0, want);
   r = embed1(e, text, NULL);
-  cmp_vec(&c, r->data, want, 64);
-  print_message("long (%zu tokens): max|diff| %.3g\n", nid, c.max_abs);
+  cmp_vec(&c, r->data, want, s.E);
+  print_message("long (%zu tokens%s%s%s): max|diff| %.3g\n", nid,
+                causal ? ", causal" : "", scalar ? ", scalar" : "",
+                wide ? ", head 256" : "", c.max_abs);
   assert_true(c.max_abs <= 1e-4);
   rill_embeddings_free(r);
   rill_embedder_close(e);
   tm_free(&tm);
   unlink(path);
+}
+
+static void test_long_input(void **state) {
+  (void)state;
+  long_input(0, 0, 0);
+  long_input(1, 0, 0);
+  long_input(0, 1, 0);
+  long_input(1, 1, 0);
+  long_input(0, 0, 1);
+  long_input(1, 0, 1);
 }
 
 /* ---- reference files from llama.cpp ------------------------------------------ */

@@ -587,6 +587,38 @@ static void test_convert_q8_k(void **state) {
   }
 }
 
+/* Every SIMD path converts to the same bytes as the scalar reference. */
+static void test_convert_paths_identical(void **state) {
+  static const int ctypes[] = {RILL_GGUF_TYPE_F16, RILL_GGUF_TYPE_Q8_0,
+                               RILL_GGUF_TYPE_Q4_1, RILL_GGUF_TYPE_Q6_K};
+  const rill__kernels *paths[2];
+  float x[1024];
+  unsigned char want[4 * 1024], got[4 * 1024];
+  size_t i, t, k;
+  int c;
+  (void)state;
+  paths[0] = rill__kernels_avx2();
+  paths[1] = rill__kernels_avx512();
+  for (c = 0; c < 9; c++) {
+    if (c < 8)
+      fill_case(x, 1024, c);
+    else
+      for (i = 0; i < 1024; i++)
+        x[i] = act_value() * (i % 7 == 0 ? 1e3f : 1.0f);
+    for (t = 0; t < sizeof ctypes / sizeof ctypes[0]; t++) {
+      size_t nb = rill__act_row_bytes(ctypes[t], 1024);
+      rill__kernels_scalar.act_convert(ctypes[t], x, 1024, want);
+      for (k = 0; k < 2; k++) {
+        if (!paths[k])
+          continue;
+        memset(got, 0xa5, sizeof got);
+        paths[k]->act_convert(ctypes[t], x, 1024, got);
+        assert_memory_equal(want, got, nb);
+      }
+    }
+  }
+}
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 __attribute__((target("f16c"))) static uint16_t hw_f16(float f) {
@@ -644,6 +676,7 @@ int main(void) {
       cmocka_unit_test(test_convert_f16),
       cmocka_unit_test(test_convert_q8_0_q8_1),
       cmocka_unit_test(test_convert_q8_k),
+      cmocka_unit_test(test_convert_paths_identical),
       cmocka_unit_test(test_scalar_vs_f64),
       cmocka_unit_test(test_avx2_vs_scalar),
       cmocka_unit_test(test_avx512_vs_scalar),
