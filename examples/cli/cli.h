@@ -6,6 +6,8 @@
 #ifndef RILL_CLI_H
 #define RILL_CLI_H
 
+#include <stdio.h>
+
 enum {
   CLI_OK = 0,
   CLI_RUNTIME = 1,
@@ -26,5 +28,10 @@ int cmd_tokenize(int argc, char **argv);
  * *out, accepting lo..hi. Returns 0 or -1. */
 int cli_parse_size(const char *s, unsigned long long lo, unsigned long long hi,
                    unsigned long long *out);
+
+/* All of f (up to max bytes) in a malloc'd NUL-terminated buffer; *len
+ * gets its length. NULL on a read error, when f holds more than max, or
+ * when memory runs out. */
+char *cli_read_all(FILE *f, size_t max, size_t *len);
 
 #endif

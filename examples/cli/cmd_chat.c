@@ -213,30 +213,11 @@ static void print_stats(const chat_out *o) {
 /* Read a whole (small) file into a malloc'd NUL-terminated buffer. */
 static char *read_file(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
-  char *buf = NULL;
-  size_t cap = 0, n = 0;
+  char *buf;
   if (!f)
     return NULL;
-  for (;;) {
-    size_t got;
-    if (n + 4096 + 1 > cap) {
-      char *nb;
-      cap = cap ? cap * 2 : 8192;
-      if (cap > (16u << 20) || !(nb = realloc(buf, cap))) {
-        free(buf);
-        fclose(f);
-        return NULL;
-      }
-      buf = nb;
-    }
-    got = fread(buf + n, 1, 4096, f);
-    n += got;
-    if (got < 4096)
-      break;
-  }
+  buf = cli_read_all(f, 16u << 20, len);
   fclose(f);
-  buf[n] = '\0';
-  *len = n;
   return buf;
 }
 
@@ -454,25 +435,12 @@ int cmd_chat(int argc, char **argv) {
   }
   /* The prompt: the remaining words, or stdin for "-". */
   if (i == argc - 1 && strcmp(argv[i], "-") == 0) {
-    size_t cap = 0;
-    for (;;) {
-      size_t got;
-      if (prompt_len + 4097 > cap) {
-        char *np;
-        cap = cap ? cap * 2 : 8192;
-        if (cap > (64u << 20) || !(np = realloc(prompt, cap))) {
-          fprintf(stderr, "rill chat: prompt too large\n");
-          free(prompt);
-          return CLI_USAGE;
-        }
-        prompt = np;
-      }
-      got = fread(prompt + prompt_len, 1, 4096, stdin);
-      prompt_len += got;
-      if (got < 4096)
-        break;
+    prompt = cli_read_all(stdin, 64u << 20, &prompt_len);
+    if (!prompt) {
+      fprintf(stderr, "rill chat: cannot read the prompt from stdin (or "
+                      "it is over 64 MiB)\n");
+      return CLI_USAGE;
     }
-    prompt[prompt_len] = '\0';
   } else {
     int j;
     for (j = i; j < argc; j++)

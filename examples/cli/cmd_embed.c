@@ -846,31 +846,7 @@ static void tokenize_usage(FILE *to) {
 
 /* All of stdin, up to MAX_STDIN_TEXT bytes. */
 static char *read_stdin(size_t *len) {
-  char *buf = NULL;
-  size_t cap = 0, n = 0;
-  for (;;) {
-    size_t got;
-    if (n + 4096 + 1 > cap) {
-      char *nb;
-      cap = cap ? cap * 2 : 8192;
-      if (cap > MAX_STDIN_TEXT || !(nb = realloc(buf, cap))) {
-        free(buf);
-        return NULL;
-      }
-      buf = nb;
-    }
-    got = fread(buf + n, 1, 4096, stdin);
-    n += got;
-    if (got < 4096)
-      break;
-  }
-  if (ferror(stdin)) {
-    free(buf);
-    return NULL;
-  }
-  buf[n] = '\0';
-  *len = n;
-  return buf;
+  return cli_read_all(stdin, MAX_STDIN_TEXT, len);
 }
 
 /* The text: the prefix, then the words joined by spaces, or stdin. */

@@ -65,6 +65,34 @@ int cli_parse_size(const char *s, unsigned long long lo, unsigned long long hi,
   return 0;
 }
 
+char *cli_read_all(FILE *f, size_t max, size_t *len) {
+  char *buf = NULL;
+  size_t cap = 0, n = 0;
+  for (;;) {
+    size_t got;
+    if (n + 4096 + 1 > cap) {
+      char *nb;
+      cap = cap ? cap * 2 : 8192;
+      if (cap > max + 4097 || !(nb = realloc(buf, cap))) {
+        free(buf);
+        return NULL;
+      }
+      buf = nb;
+    }
+    got = fread(buf + n, 1, 4096, f);
+    n += got;
+    if (got < 4096)
+      break;
+  }
+  if (ferror(f) || n > max) {
+    free(buf);
+    return NULL;
+  }
+  buf[n] = '\0';
+  *len = n;
+  return buf;
+}
+
 int main(int argc, char **argv) {
   const char *cmd;
   /* Behave like the editors that embed rill: a user locale must not

@@ -18,6 +18,7 @@
 #include "core/alloc.h"
 #include "embed/unicode.h"
 #include "gguf/gguf_internal.h"
+#include "json/json.h"
 #include "rill/error.h"
 
 /* Longest vocabulary text, in bytes, the stack window supports. Real BERT
@@ -472,7 +473,7 @@ int rill__wpm_tokenize(const rill__wpm *t, const char *text, size_t len,
       c = RILL__UC_JOIN;
     }
     unsigned char b[4];
-    size_t nb = rill__uc_encode(t->lowercase ? rill__uc_lower(cp) : cp, b);
+    size_t nb = rill__utf8_put(t->lowercase ? rill__uc_lower(cp) : cp, (char *)b);
     if (c == RILL__UC_SPLIT) {
       word_end(&s);
       word_begin(&s);

@@ -41,8 +41,6 @@ uint32_t rill__uc_nfd_base(uint32_t cp);
  * Returns the bytes consumed. */
 size_t rill__uc_decode(const unsigned char *s, size_t len, uint32_t *cp);
 
-/* UTF-8 of cp (<= RILL__UC_MAX) into out[4]; returns its length. */
-size_t rill__uc_encode(uint32_t cp, unsigned char *out);
 
 /* The generated tables (unicode_tables.c). */
 typedef struct rill__uc_lower_run {

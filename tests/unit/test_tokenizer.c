@@ -19,6 +19,7 @@
 
 #include "embed/tokenizer.h"
 #include "embed/unicode.h"
+#include "json/json.h"
 #include "gguf_writer.h"
 #include "rill/alloc.h"
 #include "rill/error.h"
@@ -288,7 +289,7 @@ static void test_unicode_tables(void **state) {
   unsigned char b[4];
   uint32_t samples[] = {0, 0x7F, 0x80, 0x7FF, 0x800, 0xFFFF, 0x10000, 0x10FFFF};
   for (size_t i = 0; i < 8; i++) {
-    size_t n = rill__uc_encode(samples[i], b);
+    size_t n = rill__utf8_put(samples[i], (char *)b);
     assert_int_equal(rill__uc_decode(b, n, &cp), n);
     assert_int_equal(cp, samples[i]);
   }
@@ -933,7 +934,7 @@ static size_t sweep_text(uint32_t first, char *out) {
     if (cp >= 0xD800 && cp <= 0xDFFF)
       continue;
     out[o++] = 'x';
-    o += rill__uc_encode(cp, (unsigned char *)out + o);
+    o += rill__utf8_put(cp, out + o);
     out[o++] = 'y';
     out[o++] = ' ';
   }
