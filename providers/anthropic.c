@@ -66,7 +66,7 @@ typedef struct ant_dec {
   rill__chatdec c;
   ant_block block;     /* the open content block's kind */
   int64_t block_index; /* its wire index */
-  rill__buf id, name, args; /* the open tool_use block */
+  rill__toolcall call; /* the open tool_use block */
   int64_t in_tokens, cache_create, cache_read; /* -1: not reported */
   int saw_stop_reason;
 } ant_dec;
@@ -77,9 +77,9 @@ static void ant_ready(ant_dec *d) {
     return;
   rill__chatdec_ready(&d->c);
   pool = rill__stream_pool(d->c.p.base.stream);
-  d->id.pool = pool;
-  d->name.pool = pool;
-  d->args.pool = pool;
+  d->call.id.pool = pool;
+  d->call.name.pool = pool;
+  d->call.args.pool = pool;
 }
 
 /* stop_reason → rill_finish. */
@@ -215,31 +215,31 @@ static int tool_start(ant_dec *d, int idt, int nmt) {
     return rill__pdec_fail(&d->c.p, RILL_E_LIMIT, 0,
                            "more than %u tool calls in one answer",
                            RILL__MAX_TOOL_CALLS);
-  rill__buf_clear(&d->args);
-  rc = put_str(d, idt, &d->id, "tool call id");
+  rill__buf_clear(&d->call.args);
+  rc = put_str(d, idt, &d->call.id, "tool call id");
   if (rc == RILL_OK)
-    rc = put_str(d, nmt, &d->name, "tool call name");
+    rc = put_str(d, nmt, &d->call.name, "tool call name");
   if (rc != RILL_OK)
     return rc;
-  if (d->name.len == 0)
+  if (d->call.name.len == 0)
     return rill__pdec_fail(&d->c.p, RILL_E_PROTOCOL, 0,
                            "a tool_use block without a name");
   d->block = BLOCK_TOOL;
   return rill__chatdec_tool_delta(&d->c, d->c.n_calls,
-                                  d->id.len ? d->id.data : "", d->name.data,
+                                  d->call.id.len ? d->call.id.data : "", d->call.name.data,
                                   "", 0);
 }
 
 static int tool_piece(ant_dec *d, int pj) {
-  size_t old = d->args.len;
+  size_t old = d->call.args.len;
   int rc;
   if (!rill__json_is_string(&d->c.js, pj))
     return RILL_OK;
-  rc = rill__json_unescape(&d->c.js, pj, &d->args);
+  rc = rill__json_unescape(&d->c.js, pj, &d->call.args);
   if (rc == RILL_OK)
-    rc = rill__buf_putc(&d->args, '\0');
+    rc = rill__buf_putc(&d->call.args, '\0');
   if (rc != RILL_OK) {
-    d->args.len = old;
+    d->call.args.len = old;
     if (rc == RILL_E_LIMIT)
       return rill__pdec_fail(&d->c.p, RILL_E_LIMIT, 0,
                              "tool call arguments longer than %zu bytes",
@@ -247,24 +247,24 @@ static int tool_piece(ant_dec *d, int pj) {
     return rill__pdec_fail(&d->c.p, rc, 0, "tool call arguments: %s",
                            rill_strerror(rc));
   }
-  d->args.len--;
-  if (d->args.len == old)
+  d->call.args.len--;
+  if (d->call.args.len == old)
     return RILL_OK;
   return rill__chatdec_tool_delta(&d->c, d->c.n_calls, NULL, NULL,
-                                  d->args.data + old, d->args.len - old);
+                                  d->call.args.data + old, d->call.args.len - old);
 }
 
 /* The complete call of the open tool_use block. */
 static int tool_finish(ant_dec *d) {
-  const char *args = d->args.len ? d->args.data : "";
+  const char *args = d->call.args.len ? d->call.args.data : "";
   d->block = BLOCK_NONE;
-  if (d->args.len > 0 && !rill__is_json_object(args))
+  if (d->call.args.len > 0 && !rill__is_json_object(args))
     return rill__pdec_fail(&d->c.p, RILL_E_PROTOCOL, 0,
                            "tool call %s: the arguments are not a JSON object",
-                           d->name.data);
+                           d->call.name.data);
   return rill__chatdec_tool_call(&d->c, d->c.n_calls,
-                                 d->id.len ? d->id.data : "", d->name.data,
-                                 args, d->args.len);
+                                 d->call.id.len ? d->call.id.data : "", d->call.name.data,
+                                 args, d->call.args.len);
 }
 
 /* ---- events ---------------------------------------------------------------- */
@@ -426,19 +426,19 @@ static int whole_block(ant_dec *d, int b) {
     return rc;
   if (rill__json_is_object(js, v[5])) {
     raw = rill__json_raw(js, v[5], &n);
-    rill__buf_clear(&d->args);
-    rc = rill__buf_append(&d->args, raw, n);
+    rill__buf_clear(&d->call.args);
+    rc = rill__buf_append(&d->call.args, raw, n);
     if (rc == RILL_OK)
-      rc = rill__buf_putc(&d->args, '\0');
+      rc = rill__buf_putc(&d->call.args, '\0');
     if (rc != RILL_OK) {
-      rill__buf_clear(&d->args);
+      rill__buf_clear(&d->call.args);
       return rill__pdec_fail(&d->c.p, rc, 0, "tool call arguments: %s",
                              rill_strerror(rc));
     }
-    d->args.len--;
-    if (d->args.len > 0) {
+    d->call.args.len--;
+    if (d->call.args.len > 0) {
       rc = rill__chatdec_tool_delta(&d->c, d->c.n_calls, NULL, NULL,
-                                    d->args.data, d->args.len);
+                                    d->call.args.data, d->call.args.len);
       if (rc != RILL_OK)
         return rc;
     }
@@ -511,9 +511,7 @@ static void destroy(rill__decoder *base) {
   ant_dec *d = (ant_dec *)base;
   if (!d)
     return;
-  rill__buf_release(&d->id);
-  rill__buf_release(&d->name);
-  rill__buf_release(&d->args);
+  rill__toolcall_release(&d->call);
   rill__chatdec_release(&d->c);
   rill__free(d);
 }
@@ -529,9 +527,7 @@ int rill__anthropic_chat_decoder_new(const rill_chat_callbacks *cb,
     return RILL_E_NOMEM;
   memset(d, 0, sizeof *d);
   rill__chatdec_init(&d->c, &anthropic_chat_ops, cb);
-  rill__buf_init(&d->id, NULL, 1024);
-  rill__buf_init(&d->name, NULL, 1024);
-  rill__buf_init(&d->args, NULL, RILL__MAX_TOOL_ARGS + 1);
+  rill__toolcall_init(&d->call, NULL, RILL__MAX_TOOL_ARGS + 1);
   d->block_index = -1;
   d->in_tokens = -1;
   d->cache_create = -1;

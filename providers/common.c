@@ -885,3 +885,16 @@ void rill__mdec_failure(rill__decoder *d, int code, long http_status,
     msg = m->p.errmsg[0] ? m->p.errmsg : rill_strerror(code);
   put_cut(m->errmsg, m->errmsg_cap, msg, strlen(msg));
 }
+
+void rill__toolcall_init(rill__toolcall *t, rill__pool *pool,
+                         size_t args_limit) {
+  rill__buf_init(&t->id, pool, 1024);
+  rill__buf_init(&t->name, pool, 1024);
+  rill__buf_init(&t->args, pool, args_limit);
+}
+
+void rill__toolcall_release(rill__toolcall *t) {
+  rill__buf_release(&t->id);
+  rill__buf_release(&t->name);
+  rill__buf_release(&t->args);
+}

@@ -125,6 +125,17 @@ void rill__error_member_message(const rill__json *js, int i, char *out,
 void rill__copy_callbacks(rill_chat_callbacks *dst,
                           const rill_chat_callbacks *src);
 
+/* A tool call being assembled from the wire: its id, name and argument
+ * text, each a capped buffer (ids and names 1 KiB; args_limit for the
+ * arguments). */
+typedef struct rill__toolcall {
+  rill__buf id, name, args;
+} rill__toolcall;
+
+void rill__toolcall_init(rill__toolcall *t, rill__pool *pool,
+                         size_t args_limit);
+void rill__toolcall_release(rill__toolcall *t);
+
 /* The format-independent state of a chat decoder. */
 typedef struct rill__chatdec {
   rill__pdec p;

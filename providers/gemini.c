@@ -49,9 +49,7 @@
 
 typedef struct gemini_dec {
   rill__chatdec c;
-  rill__buf id;   /* the current function call's id */
-  rill__buf name; /* its name */
-  rill__buf args; /* its arguments, compact JSON text */
+  rill__toolcall call; /* the current function call; args as compact JSON */
   int saw_finish;
   int whole;      /* the answer arrived as one object (no_stream) */
 } gemini_dec;
@@ -101,31 +99,31 @@ static int function_call(gemini_dec *d, int fc) {
     return rill__pdec_fail(&d->c.p, RILL_E_LIMIT, 0,
                            "more than %u tool calls in one answer",
                            RILL__MAX_TOOL_CALLS);
-  rc = put_str(js, v[0], &d->id);
+  rc = put_str(js, v[0], &d->call.id);
   if (rc == RILL_OK)
-    rc = put_str(js, v[1], &d->name);
+    rc = put_str(js, v[1], &d->call.name);
   if (rc == RILL_OK) {
-    rill__buf_clear(&d->args);
+    rill__buf_clear(&d->call.args);
     if (rill__json_is_object(js, v[2])) {
       size_t n;
       const char *raw = rill__json_raw(js, v[2], &n);
-      rc = rill__json_minify(&d->args, raw, n);
+      rc = rill__json_minify(&d->call.args, raw, n);
     }
-    if (rc == RILL_OK && d->args.len == 0)
-      rc = rill__buf_append(&d->args, "{}", 2);
+    if (rc == RILL_OK && d->call.args.len == 0)
+      rc = rill__buf_append(&d->call.args, "{}", 2);
     if (rc == RILL_OK)
-      rc = rill__buf_putc(&d->args, '\0');
+      rc = rill__buf_putc(&d->call.args, '\0');
     if (rc == RILL_OK)
-      d->args.len--;
+      d->call.args.len--;
   }
   if (rc != RILL_OK)
     return rill__pdec_fail(&d->c.p, rc, 0, "function call: %s",
                            rill_strerror(rc));
-  rc = rill__chatdec_tool_delta(&d->c, index, d->id.data, d->name.data,
-                                d->args.data, d->args.len);
+  rc = rill__chatdec_tool_delta(&d->c, index, d->call.id.data, d->call.name.data,
+                                d->call.args.data, d->call.args.len);
   if (rc == RILL_OK)
-    rc = rill__chatdec_tool_call(&d->c, index, d->id.data, d->name.data,
-                                 d->args.data, d->args.len);
+    rc = rill__chatdec_tool_call(&d->c, index, d->call.id.data, d->call.name.data,
+                                 d->call.args.data, d->call.args.len);
   return rc;
 }
 
@@ -302,9 +300,7 @@ static void destroy(rill__decoder *base) {
   gemini_dec *d = (gemini_dec *)base;
   if (!d)
     return;
-  rill__buf_release(&d->id);
-  rill__buf_release(&d->name);
-  rill__buf_release(&d->args);
+  rill__toolcall_release(&d->call);
   rill__chatdec_release(&d->c);
   rill__free(d);
 }
@@ -320,9 +316,7 @@ int rill__gemini_chat_decoder_new(const rill_chat_callbacks *cb,
     return RILL_E_NOMEM;
   memset(d, 0, sizeof *d);
   rill__chatdec_init(&d->c, &gemini_chat_ops, cb);
-  rill__buf_init(&d->id, NULL, 1024);
-  rill__buf_init(&d->name, NULL, 1024);
-  rill__buf_init(&d->args, NULL, RILL__MAX_TOOL_ARGS);
+  rill__toolcall_init(&d->call, NULL, RILL__MAX_TOOL_ARGS);
   *out = &d->c.p.base;
   return RILL_OK;
 }

@@ -42,7 +42,7 @@
 
 typedef struct oa_call {
   int64_t wire_index; /* the server's "index", -1 when it gave none */
-  rill__buf id, name, args;
+  rill__toolcall call;
   int announced; /* first piece delivered */
   int emitted;   /* complete call delivered */
 } oa_call;
@@ -93,9 +93,7 @@ static int new_call(openai_dec *d, int64_t wire_index, size_t *at) {
   c = &d->calls[d->n];
   memset(c, 0, sizeof *c);
   c->wire_index = wire_index;
-  rill__buf_init(&c->id, pool, 1024);
-  rill__buf_init(&c->name, pool, 1024);
-  rill__buf_init(&c->args, pool, RILL__MAX_TOOL_ARGS + 1);
+  rill__toolcall_init(&c->call, pool, RILL__MAX_TOOL_ARGS + 1);
   *at = d->n++;
   return RILL_OK;
 }
@@ -110,8 +108,8 @@ static size_t find_call(openai_dec *d, int has_ix, int64_t ix, int idt,
       oa_call *c = &d->calls[k];
       if (c->wire_index != ix)
         continue;
-      if (idt >= 0 && c->id.len > 0 &&
-          !rill__json_str_eq(js, idt, c->id.data, c->id.len))
+      if (idt >= 0 && c->call.id.len > 0 &&
+          !rill__json_str_eq(js, idt, c->call.id.data, c->call.id.len))
         return SIZE_MAX; /* another call reusing the index */
       /* A delivered call is complete: a later fragment starts a new one. */
       return c->emitted ? SIZE_MAX : k;
@@ -120,8 +118,8 @@ static size_t find_call(openai_dec *d, int has_ix, int64_t ix, int idt,
   }
   if (idt >= 0) {
     for (k = d->n; k-- > 0;)
-      if (d->calls[k].id.len > 0 &&
-          rill__json_str_eq(js, idt, d->calls[k].id.data, d->calls[k].id.len))
+      if (d->calls[k].call.id.len > 0 &&
+          rill__json_str_eq(js, idt, d->calls[k].call.id.data, d->calls[k].call.id.len))
         return d->calls[k].emitted ? SIZE_MAX : k;
     return SIZE_MAX;
   }
@@ -153,24 +151,24 @@ static int fragment(openai_dec *d, int f) {
       return rc;
   }
   c = &d->calls[at];
-  if (idt >= 0 && (rc = set_once(d, idt, &c->id)) != RILL_OK)
+  if (idt >= 0 && (rc = set_once(d, idt, &c->call.id)) != RILL_OK)
     return rc;
-  if (has_name && (rc = set_once(d, nmt, &c->name)) != RILL_OK)
+  if (has_name && (rc = set_once(d, nmt, &c->call.name)) != RILL_OK)
     return rc;
-  old = c->args.len;
+  old = c->call.args.len;
   rc = RILL_OK;
   if (rill__json_is_string(js, argt))
-    rc = rill__json_unescape(js, argt, &c->args);
-  else if (rill__json_is_object(js, argt) && c->args.len == 0) {
+    rc = rill__json_unescape(js, argt, &c->call.args);
+  else if (rill__json_is_object(js, argt) && c->call.args.len == 0) {
     /* Some servers send the arguments as an object: keep its text. */
     size_t n;
     const char *raw = rill__json_raw(js, argt, &n);
-    rc = rill__buf_append(&c->args, raw, n);
+    rc = rill__buf_append(&c->call.args, raw, n);
   }
   if (rc == RILL_OK)
-    rc = rill__buf_putc(&c->args, '\0');
+    rc = rill__buf_putc(&c->call.args, '\0');
   if (rc != RILL_OK) {
-    c->args.len = old;
+    c->call.args.len = old;
     if (rc == RILL_E_LIMIT)
       return rill__pdec_fail(&d->c.p, RILL_E_LIMIT, 0,
                              "tool call arguments longer than %zu bytes",
@@ -178,16 +176,16 @@ static int fragment(openai_dec *d, int f) {
     return rill__pdec_fail(&d->c.p, rc, 0, "tool call arguments: %s",
                            rill_strerror(rc));
   }
-  c->args.len--;
+  c->call.args.len--;
   if (!c->announced) {
     c->announced = 1;
-    return rill__chatdec_tool_delta(&d->c, at, c->id.len ? c->id.data : "",
-                                    c->name.len ? c->name.data : "",
-                                    c->args.data + old, c->args.len - old);
+    return rill__chatdec_tool_delta(&d->c, at, c->call.id.len ? c->call.id.data : "",
+                                    c->call.name.len ? c->call.name.data : "",
+                                    c->call.args.data + old, c->call.args.len - old);
   }
-  if (c->args.len > old)
-    return rill__chatdec_tool_delta(&d->c, at, NULL, NULL, c->args.data + old,
-                                    c->args.len - old);
+  if (c->call.args.len > old)
+    return rill__chatdec_tool_delta(&d->c, at, NULL, NULL, c->call.args.data + old,
+                                    c->call.args.len - old);
   return RILL_OK;
 }
 
@@ -199,9 +197,9 @@ static int emit_calls(openai_dec *d) {
     if (c->emitted)
       continue;
     c->emitted = 1;
-    rc = rill__chatdec_tool_call(&d->c, k, c->id.len ? c->id.data : "",
-                                 c->name.len ? c->name.data : "",
-                                 c->args.len ? c->args.data : "", c->args.len);
+    rc = rill__chatdec_tool_call(&d->c, k, c->call.id.len ? c->call.id.data : "",
+                                 c->call.name.len ? c->call.name.data : "",
+                                 c->call.args.len ? c->call.args.data : "", c->call.args.len);
     if (rc != RILL_OK)
       return rc;
   }
@@ -384,11 +382,8 @@ static void destroy(rill__decoder *base) {
   size_t k;
   if (!d)
     return;
-  for (k = 0; k < d->n; k++) {
-    rill__buf_release(&d->calls[k].id);
-    rill__buf_release(&d->calls[k].name);
-    rill__buf_release(&d->calls[k].args);
-  }
+  for (k = 0; k < d->n; k++)
+    rill__toolcall_release(&d->calls[k].call);
   rill__free(d->calls);
   rill__chatdec_release(&d->c);
   rill__free(d);
