@@ -248,7 +248,7 @@ static char *read_fixture(const char *name, size_t *len) {
 typedef int (*make_fn)(const rill_chat_callbacks *cb, rill__decoder **out);
 
 /* One run: a fresh decoder, fed as asked; the log is compared. */
-static int run_once(make_fn make, feed_kind kind, const char *data, size_t len,
+__attribute__((unused)) static int run_once(make_fn make, feed_kind kind, const char *data, size_t len,
                     size_t piece, size_t split, const char *expect,
                     int expect_rc) {
   plog l;
