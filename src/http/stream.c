@@ -371,12 +371,15 @@ static int refuse_plain_credential(rill_stream *s) {
   CURLU *u;
   char *scheme = NULL, *host = NULL;
   int refuse = 0, rc = RILL_OK;
-  if (!s->req.auth_header || s->client->allow_insecure_credentials)
+  if (!s->req.auth_header || s->client->allow_insecure_credentials ||
+      strncasecmp(s->req.url.data, "https://", 8) == 0)
     return RILL_OK;
   u = curl_url();
   if (!u)
     return RILL_E_NOMEM;
-  if (curl_url_set(u, CURLUPART_URL, s->req.url.data, 0) != CURLUE_OK ||
+  /* GUESS_SCHEME as curl's easy handle does: "host:port/path" is http. */
+  if (curl_url_set(u, CURLUPART_URL, s->req.url.data, CURLU_GUESS_SCHEME) !=
+          CURLUE_OK ||
       curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
       curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
     /* curl itself will reject the URL; nothing to decide here. */

@@ -748,6 +748,18 @@ static void test_plain_http_refused(void **st) {
   /* Refused before any attempt: no request line was ever logged. */
   assert_int_equal(count_attempts(), 0);
 
+  /* The scheme in capitals is the same scheme. */
+  {
+    chat_spec up = {RILL_PROVIDER_OPENAI, "HTTP://192.0.2.1:9/v1", "m", KEY,
+                    0, 300};
+    log_start();
+    chat(c, &up, &o);
+    log_stop();
+    assert_int_equal(o.code, RILL_E_INVALID);
+    assert_non_null(strstr(o.msg, "plain http://"));
+    assert_int_equal(count_attempts(), 0);
+  }
+
   /* A credential in an extra header is a credential too. */
   {
     rill_chat_request req = RILL_CHAT_REQUEST_INIT;
