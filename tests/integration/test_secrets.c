@@ -13,8 +13,9 @@
  *     redirect (follow on): nothing arrives there; without a key the same
  *     redirects are followed (so the counting can see a request);
  *  5. a key over plain http:// to a host that is not loopback is refused
- *     before any connection (no attempt is logged), unless the client opts
- *     in with allow_insecure_credentials;
+ *     before any connection (no attempt is logged, no socket watched in
+ *     event-loop mode; the message comes through on_error), unless the
+ *     client opts in with allow_insecure_credentials;
  *  6. rill's own copies of the key (request, header list) are wiped before
  *     they are freed: the test's allocator looks into every freed block;
  *  7. the rill command makes itself non-dumpable (no core dumps).
@@ -728,6 +729,23 @@ static int count_attempts(void) {
   return n;
 }
 
+static int g_el_watched;
+static long g_el_timer;
+
+static int el_watch(void *user, int fd, int events) {
+  (void)user;
+  (void)fd;
+  if (!(events & RILL_POLL_REMOVE))
+    g_el_watched++;
+  return 0;
+}
+
+static int el_timer(void *user, long ms) {
+  (void)user;
+  g_el_timer = ms;
+  return 0;
+}
+
 static void test_plain_http_refused(void **st) {
   rill_client *c;
   outcome o;
@@ -778,6 +796,43 @@ static void test_plain_http_refused(void **st) {
     req.n_messages = 1;
     assert_int_equal(rill_chat(c, &req, &cb), RILL_E_INVALID);
     assert_no_key("the error message", o.msg, KEY);
+  }
+
+  /* Event-loop mode: the refusal comes through on_error at the first
+   * timer action; no socket is ever watched. */
+  {
+    rill_client_opts lo = RILL_CLIENT_OPTS_INIT;
+    rill_loop_callbacks lc = {sizeof lc, el_watch, el_timer, NULL};
+    rill_client *ec = NULL;
+    rill_chat_request req = RILL_CHAT_REQUEST_INIT;
+    rill_chat_callbacks cb = {sizeof cb, on_text, NULL, NULL, NULL, NULL,
+                              on_error, &o};
+    rill_message msg = {RILL_ROLE_USER, "hi", NULL, NULL, 0, NULL, 0, NULL,
+                        NULL};
+    rill_stream *es = NULL;
+    int guard;
+    lo.loop = &lc;
+    g_el_watched = 0;
+    g_el_timer = -1;
+    assert_int_equal(rill_client_new(&ec, &lo), RILL_OK);
+    memset(&o, 0, sizeof o);
+    req.endpoint.provider = RILL_PROVIDER_OPENAI;
+    req.endpoint.base_url = "http://192.0.2.1:9/v1";
+    req.endpoint.api_key = KEY;
+    req.model = "m";
+    req.messages = &msg;
+    req.n_messages = 1;
+    assert_int_equal(rill_chat_start(ec, &req, &cb, &es), RILL_OK);
+    assert_int_equal(o.n_errors, 0); /* not from inside the start call */
+    assert_true(g_el_timer >= 0);     /* the host timer was armed */
+    for (guard = 0; rill_stream_status(es) == 1 && guard < 100; guard++)
+      assert_true(rill_client_timeout_action(ec) >= 0);
+    assert_int_equal(rill_stream_status(es), RILL_E_INVALID);
+    assert_int_equal(o.n_errors, 1);
+    assert_non_null(strstr(rill_stream_errmsg(es), "plain http://"));
+    assert_int_equal(g_el_watched, 0);
+    rill_stream_free(es);
+    rill_client_free(ec);
   }
 
   /* Loopback hosts are this machine: not refused (nothing listens on
