@@ -76,7 +76,9 @@ static void watch(const char *what) {
   atomic_store(&g_watch_armed, 1);
 }
 
-static void unwatch(void) { atomic_store(&g_watch_armed, 0); }
+static void unwatch(void) {
+  atomic_store(&g_watch_armed, 0);
+}
 
 /* ------------------------------------------------------------------------
  * Helpers
@@ -145,8 +147,8 @@ static int recorded_conns(const mock_proc *m, long *conn, int cap) {
   for (i = 0; i < n && i < cap; i++) {
     double v = -1;
     assert_int_equal(
-        rill_json_number(d, rill_json_get(d, rill_json_at(d, 0, (size_t)i),
-                                          "conn"), &v),
+        rill_json_number(
+            d, rill_json_get(d, rill_json_at(d, 0, (size_t)i), "conn"), &v),
         RILL_OK);
     conn[i] = (long)v;
   }
@@ -170,11 +172,11 @@ static uint64_t in_use(void) {
  * ------------------------------------------------------------------------ */
 
 typedef struct counter {
-  int stop_at;      /* 1-based cancellable callback that returns 1; 0 none */
-  int n;            /* cancellable callbacks so far */
-  int after_stop;   /* callbacks of any kind after the stopping one */
+  int stop_at;    /* 1-based cancellable callback that returns 1; 0 none */
+  int n;          /* cancellable callbacks so far */
+  int after_stop; /* callbacks of any kind after the stopping one */
   int n_done;
-  int done_rc;      /* what on_done returns */
+  int done_rc; /* what on_done returns */
   int n_errors;
   int error_code;
   char msg[512];
@@ -206,8 +208,8 @@ static int c_tool(void *u, const rill_tool_call *tc) {
   return step(u);
 }
 
-static int c_tool_delta(void *u, size_t index, const char *id,
-                        const char *name, const char *args, size_t len) {
+static int c_tool_delta(void *u, size_t index, const char *id, const char *name,
+                        const char *args, size_t len) {
   (void)index;
   (void)id;
   (void)name;
@@ -242,8 +244,8 @@ typedef struct chat_case {
 static int run_chat(rill_client *c, const mock_proc *m, const chat_case *cc,
                     counter *k) {
   rill_chat_request req = RILL_CHAT_REQUEST_INIT;
-  rill_chat_callbacks cb = {sizeof cb, c_text, c_thinking, c_tool,
-                            c_tool_delta, c_done, c_error, k};
+  rill_chat_callbacks cb = {sizeof cb,    c_text, c_thinking, c_tool,
+                            c_tool_delta, c_done, c_error,    k};
   rill_message msg;
   char base[256];
   int rc;
@@ -304,8 +306,8 @@ static void cancel_each(const chat_case *cc, int *k_out) {
   memset(&k, 0, sizeof k);
   rc = run_chat(c, &m, cc, &k);
   if (rc != RILL_OK)
-    fail_msg("%s %s: %s: %s", cc->scenario, cc->base_path,
-             rill_error_name(rc), k.msg);
+    fail_msg("%s %s: %s: %s", cc->scenario, cc->base_path, rill_error_name(rc),
+             k.msg);
   K = k.n;
   assert_true(K > 0);
   assert_int_equal(k.n_done, 1);
@@ -332,8 +334,8 @@ static void cancel_each(const chat_case *cc, int *k_out) {
     k.stop_at = i;
     rc = run_chat(c, &m, cc, &k);
     if (rc != RILL_E_CANCELLED)
-      fail_msg("%s %s, cancel at %d of %d: %s: %s", cc->scenario,
-               cc->base_path, i, K, rill_error_name(rc), k.msg);
+      fail_msg("%s %s, cancel at %d of %d: %s: %s", cc->scenario, cc->base_path,
+               i, K, rill_error_name(rc), k.msg);
     assert_int_equal(k.n, i);
     assert_int_equal(k.after_stop, 0);
     assert_int_equal(k.n_done, 0);
@@ -345,8 +347,8 @@ static void cancel_each(const chat_case *cc, int *k_out) {
     assert_int_equal(k.n, K);
     assert_int_equal(recorded_conns(&m, conn, 4), 2);
     if (conn[0] == conn[1])
-      fail_msg("%s %s, cancel at %d: the connection was reused",
-               cc->scenario, cc->base_path, i);
+      fail_msg("%s %s, cancel at %d: the connection was reused", cc->scenario,
+               cc->base_path, i);
     rill_client_free(c);
     assert_int_equal(in_use(), base);
   }
@@ -421,8 +423,8 @@ static void test_cancel_from_thread(void **st) {
   rill_client *c = client();
   rill_chat_request req = RILL_CHAT_REQUEST_INIT;
   slow_state ss;
-  rill_chat_callbacks cb = {sizeof cb, slow_text, NULL, NULL, NULL,
-                            slow_done, slow_error, &ss};
+  rill_chat_callbacks cb = {sizeof cb, slow_text, NULL,       NULL,
+                            NULL,      slow_done, slow_error, &ss};
   rill_message msg;
   rill_stream *s = NULL;
   pthread_t th;
@@ -469,11 +471,12 @@ enum { N_THREADS = 4, N_CHATS = 5, N_WORDS = 300 };
 static const char *k_words =
     "{\"routes\":[{\"method\":\"POST\",\"path\":\"*\",\"responses\":[{"
     "\"content_type\":\"text/event-stream\",\"generate\":{\"kind\":"
-    "\"openai_chat\",\"words\":300},\"split\":{\"mode\":\"random\",\"n\":40}}]}]}";
+    "\"openai_chat\",\"words\":300},\"split\":{\"mode\":\"random\",\"n\":40}}]}"
+    "]}";
 
 typedef struct worker {
   const mock_proc *m;
-  int ok;       /* chats that returned RILL_OK with every word */
+  int ok; /* chats that returned RILL_OK with every word */
   int texts;
   char why[256];
 } worker;
@@ -497,10 +500,10 @@ static void *work(void *arg) {
   snprintf(base, sizeof base, "%s/v1", w->m->base);
   for (i = 0; i < N_CHATS; i++) {
     rill_chat_request req = RILL_CHAT_REQUEST_INIT;
-    rill_chat_callbacks cb = {sizeof cb, w_text, NULL, NULL, NULL, NULL,
-                              NULL, w};
-    rill_message msg = {RILL_ROLE_USER, "hi", NULL, NULL, 0, NULL, 0, NULL,
-                        NULL};
+    rill_chat_callbacks cb = {sizeof cb, w_text, NULL, NULL,
+                              NULL,      NULL,   NULL, w};
+    rill_message msg = {RILL_ROLE_USER, "hi", NULL, NULL, 0,
+                        NULL,           0,    NULL, NULL};
     req.endpoint.provider = RILL_PROVIDER_OPENAI;
     req.endpoint.base_url = base;
     req.model = "m";

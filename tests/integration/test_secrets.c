@@ -182,7 +182,9 @@ static void log_start(void) {
   rill_log_set(log_hook, NULL, RILL_LOG_TRACE);
 }
 
-static void log_stop(void) { rill_log_set(NULL, NULL, RILL_LOG_WARN); }
+static void log_stop(void) {
+  rill_log_set(NULL, NULL, RILL_LOG_WARN);
+}
 
 /* ------------------------------------------------------------------------
  * Mocks
@@ -324,8 +326,8 @@ typedef struct chat_spec {
 
 static void chat(rill_client *c, const chat_spec *cs, outcome *o) {
   rill_chat_request req = RILL_CHAT_REQUEST_INIT;
-  rill_chat_callbacks cb = {sizeof cb, on_text, NULL, NULL, NULL, NULL,
-                            on_error, o};
+  rill_chat_callbacks cb = {sizeof cb, on_text, NULL,     NULL,
+                            NULL,      NULL,    on_error, o};
   rill_message msg;
   memset(o, 0, sizeof *o);
   memset(&msg, 0, sizeof msg);
@@ -361,13 +363,13 @@ typedef struct provider_case {
   const char *scenario;
   const char *base_path;
   const char *model;
-  const char *header;     /* lower case, as the mock records it */
-  const char *value;      /* what it must carry */
+  const char *header; /* lower case, as the mock records it */
+  const char *value;  /* what it must carry */
 } provider_case;
 
 static const provider_case k_providers[] = {
-    {RILL_PROVIDER_OLLAMA, "ollama-chat.json", "", "llama3.2",
-     "authorization", "Bearer " KEY},
+    {RILL_PROVIDER_OLLAMA, "ollama-chat.json", "", "llama3.2", "authorization",
+     "Bearer " KEY},
     {RILL_PROVIDER_OPENAI, "openai-chat.json", "/v1", "gpt-4o-mini",
      "authorization", "Bearer " KEY},
     {RILL_PROVIDER_GEMINI, "gemini-chat.json", "/v1beta", "gemini-2.0-flash",
@@ -424,31 +426,41 @@ static void test_providers(void **st) {
 
 static const char *k_echo_scenario =
     "{\"routes\":["
-    "{\"method\":\"POST\",\"path\":\"/whole/v1/chat/completions\",\"responses\":"
-    "[{\"status\":401,\"body\":\"{\\\"error\\\":{\\\"message\\\":\\\"Incorrect API key "
-    "provided: " KEY ". You can find your API key at https://example.invalid.\\\","
-    "\\\"type\\\":\\\"invalid_request_error\\\",\\\"code\\\":\\\"invalid_api_key\\\"}}\"}]},"
+    "{\"method\":\"POST\",\"path\":\"/whole/v1/chat/"
+    "completions\",\"responses\":"
+    "[{\"status\":401,\"body\":\"{\\\"error\\\":{\\\"message\\\":\\\"Incorrect "
+    "API key "
+    "provided: " KEY
+    ". You can find your API key at https://example.invalid.\\\","
+    "\\\"type\\\":\\\"invalid_request_error\\\",\\\"code\\\":\\\"invalid_api_"
+    "key\\\"}}\"}]},"
     "{\"method\":\"POST\",\"path\":\"/part/v1/chat/completions\",\"responses\":"
-    "[{\"status\":401,\"body\":\"{\\\"error\\\":{\\\"message\\\":\\\"Incorrect API key "
+    "[{\"status\":401,\"body\":\"{\\\"error\\\":{\\\"message\\\":\\\"Incorrect "
+    "API key "
     "provided: sk-rillM****************fXYZ.\\\"}}\"}]},"
-    "{\"method\":\"POST\",\"path\":\"/short/v1/chat/completions\",\"responses\":"
-    "[{\"status\":401,\"body\":\"{\\\"error\\\":{\\\"message\\\":\\\"Incorrect API key "
+    "{\"method\":\"POST\",\"path\":\"/short/v1/chat/"
+    "completions\",\"responses\":"
+    "[{\"status\":401,\"body\":\"{\\\"error\\\":{\\\"message\\\":\\\"Incorrect "
+    "API key "
     "provided: " SHORT_KEY ".\\\"}}\"}]},"
     "{\"method\":\"POST\",\"path\":\"/plain/api/chat\",\"responses\":"
-    "[{\"status\":401,\"content_type\":\"text/plain\",\"body\":\"bad key "
-    KEY "\"}]},"
+    "[{\"status\":401,\"content_type\":\"text/plain\",\"body\":\"bad key " KEY
+    "\"}]},"
     "{\"method\":\"POST\",\"path\":\"/ant/v1/messages\",\"responses\":"
-    "[{\"status\":401,\"body\":\"{\\\"type\\\":\\\"error\\\",\\\"error\\\":{\\\"type\\\":"
+    "[{\"status\":401,\"body\":\"{\\\"type\\\":\\\"error\\\",\\\"error\\\":{"
+    "\\\"type\\\":"
     "\\\"authentication_error\\\",\\\"message\\\":\\\"invalid x-api-key " KEY
     "\\\"}}\"}]},"
     "{\"method\":\"POST\",\"path\":\"/gem/*\",\"responses\":"
-    "[{\"status\":400,\"body\":\"{\\\"error\\\":{\\\"code\\\":400,\\\"message\\\":"
-    "\\\"API key not valid: " KEY "\\\",\\\"status\\\":\\\"INVALID_ARGUMENT\\\"}}\"}]}"
+    "[{\"status\":400,\"body\":\"{\\\"error\\\":{\\\"code\\\":400,"
+    "\\\"message\\\":"
+    "\\\"API key not valid: " KEY
+    "\\\",\\\"status\\\":\\\"INVALID_ARGUMENT\\\"}}\"}]}"
     "]}";
 
-static void expect_masked(rill_client *c, const mock_proc *m,
-                          rill_provider p, const char *path, const char *key,
-                          int code, const char *must_have) {
+static void expect_masked(rill_client *c, const mock_proc *m, rill_provider p,
+                          const char *path, const char *key, int code,
+                          const char *must_have) {
   char base[256];
   outcome o;
   chat_spec cs = {p, base, "m", key, 0, 0};
@@ -545,9 +557,10 @@ static void test_cli_json_errors(void **st) {
   start_mock(&m, k_echo_scenario, 0);
   for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     char url[256], out[16384];
-    const char *argv[] = {RILL_CLI_BIN, "chat", "--json", "--provider",
-                          cases[i].provider, "--url", url, "--model", "m",
-                          "hi", NULL};
+    const char *argv[] = {
+        RILL_CLI_BIN, "chat", "--json",  "--provider", cases[i].provider,
+        "--url",      url,    "--model", "m",          "hi",
+        NULL};
     int rc;
     snprintf(url, sizeof url, "%s%s", m.base, cases[i].path);
     rc = run_cli(argv, cases[i].env, KEY, out, sizeof out);
@@ -605,7 +618,8 @@ static void expect_refused(rill_client *c, const char *base) {
   log_start();
   chat(c, &cs, &o);
   log_stop();
-  if (o.code != RILL_E_HTTP || !strstr(o.msg, "redirect to another host refused"))
+  if (o.code != RILL_E_HTTP ||
+      !strstr(o.msg, "redirect to another host refused"))
     fail_msg("%s: %s: %s", base, rill_error_name(o.code), o.msg);
   assert_no_key("the error message", o.msg, KEY);
   assert_no_key("a log line", g_log, KEY);
@@ -650,13 +664,18 @@ static void test_redirects(void **st) {
            "{\"method\":\"POST\",\"path\":\"/landed/*\",\"responses\":[{"
            "\"content_type\":\"text/event-stream\",\"generate\":{\"kind\":"
            "\"openai_chat\",\"words\":3}}]},"
-           "{\"method\":\"POST\",\"path\":\"/host/*\",\"responses\":[{\"status\":307,"
+           "{\"method\":\"POST\",\"path\":\"/host/"
+           "*\",\"responses\":[{\"status\":307,"
            "\"fault\":\"redirect\",\"redirect_to\":"
            "\"http://localhost:%d/landed/v1/chat/completions\"}]},"
-           "{\"method\":\"POST\",\"path\":\"/port/*\",\"responses\":[{\"status\":307,"
-           "\"fault\":\"redirect\",\"redirect_to\":\"%s/landed/v1/chat/completions\"}]},"
-           "{\"method\":\"POST\",\"path\":\"/same/*\",\"responses\":[{\"status\":308,"
-           "\"fault\":\"redirect\",\"redirect_to\":\"/landed/v1/chat/completions\"}]}"
+           "{\"method\":\"POST\",\"path\":\"/port/"
+           "*\",\"responses\":[{\"status\":307,"
+           "\"fault\":\"redirect\",\"redirect_to\":\"%s/landed/v1/chat/"
+           "completions\"}]},"
+           "{\"method\":\"POST\",\"path\":\"/same/"
+           "*\",\"responses\":[{\"status\":308,"
+           "\"fault\":\"redirect\",\"redirect_to\":\"/landed/v1/chat/"
+           "completions\"}]}"
            "]}",
            pa, b.base);
   snprintf(port, sizeof port, "%d", pa);
@@ -749,8 +768,8 @@ static int el_timer(void *user, long ms) {
 static void test_plain_http_refused(void **st) {
   rill_client *c;
   outcome o;
-  chat_spec cs = {RILL_PROVIDER_OPENAI, "http://192.0.2.1:9/v1", "m", KEY, 0,
-                  300};
+  chat_spec cs = {
+      RILL_PROVIDER_OPENAI, "http://192.0.2.1:9/v1", "m", KEY, 0, 300};
   (void)st;
   c = client(NULL, 0);
   log_start();
@@ -768,8 +787,8 @@ static void test_plain_http_refused(void **st) {
 
   /* The scheme in capitals is the same scheme. */
   {
-    chat_spec up = {RILL_PROVIDER_OPENAI, "HTTP://192.0.2.1:9/v1", "m", KEY,
-                    0, 300};
+    chat_spec up = {
+        RILL_PROVIDER_OPENAI, "HTTP://192.0.2.1:9/v1", "m", KEY, 0, 300};
     log_start();
     chat(c, &up, &o);
     log_stop();
@@ -781,10 +800,10 @@ static void test_plain_http_refused(void **st) {
   /* A credential in an extra header is a credential too. */
   {
     rill_chat_request req = RILL_CHAT_REQUEST_INIT;
-    rill_chat_callbacks cb = {sizeof cb, on_text, NULL, NULL, NULL, NULL,
-                              on_error, &o};
-    rill_message msg = {RILL_ROLE_USER, "hi", NULL, NULL, 0, NULL, 0, NULL,
-                        NULL};
+    rill_chat_callbacks cb = {sizeof cb, on_text, NULL,     NULL,
+                              NULL,      NULL,    on_error, &o};
+    rill_message msg = {RILL_ROLE_USER, "hi", NULL, NULL, 0,
+                        NULL,           0,    NULL, NULL};
     const char *hdr[] = {"X-Api-Key: " KEY};
     memset(&o, 0, sizeof o);
     req.endpoint.provider = RILL_PROVIDER_OLLAMA;
@@ -805,10 +824,10 @@ static void test_plain_http_refused(void **st) {
     rill_loop_callbacks lc = {sizeof lc, el_watch, el_timer, NULL};
     rill_client *ec = NULL;
     rill_chat_request req = RILL_CHAT_REQUEST_INIT;
-    rill_chat_callbacks cb = {sizeof cb, on_text, NULL, NULL, NULL, NULL,
-                              on_error, &o};
-    rill_message msg = {RILL_ROLE_USER, "hi", NULL, NULL, 0, NULL, 0, NULL,
-                        NULL};
+    rill_chat_callbacks cb = {sizeof cb, on_text, NULL,     NULL,
+                              NULL,      NULL,    on_error, &o};
+    rill_message msg = {RILL_ROLE_USER, "hi", NULL, NULL, 0,
+                        NULL,           0,    NULL, NULL};
     rill_stream *es = NULL;
     int guard;
     lo.loop = &lc;
@@ -824,7 +843,7 @@ static void test_plain_http_refused(void **st) {
     req.n_messages = 1;
     assert_int_equal(rill_chat_start(ec, &req, &cb, &es), RILL_OK);
     assert_int_equal(o.n_errors, 0); /* not from inside the start call */
-    assert_true(g_el_timer >= 0);     /* the host timer was armed */
+    assert_true(g_el_timer >= 0);    /* the host timer was armed */
     for (guard = 0; rill_stream_status(es) == 1 && guard < 100; guard++)
       assert_true(rill_client_timeout_action(ec) >= 0);
     assert_int_equal(rill_stream_status(es), RILL_E_INVALID);
@@ -838,10 +857,9 @@ static void test_plain_http_refused(void **st) {
   /* Loopback hosts are this machine: not refused (nothing listens on
    * port 9, so the connection itself fails). */
   {
-    static const char *const loops[] = {"http://127.0.0.1:9/v1",
-                                        "http://127.45.6.7:9/v1",
-                                        "http://localhost:9/v1",
-                                        "http://[::1]:9/v1"};
+    static const char *const loops[] = {
+        "http://127.0.0.1:9/v1", "http://127.45.6.7:9/v1",
+        "http://localhost:9/v1", "http://[::1]:9/v1"};
     size_t i;
     for (i = 0; i < sizeof loops / sizeof loops[0]; i++) {
       chat_spec lc = {RILL_PROVIDER_OPENAI, loops[i], "m", KEY, 0, 2000};
@@ -853,10 +871,10 @@ static void test_plain_http_refused(void **st) {
   /* https:// anywhere is fine, and no key over http:// is fine: both
    * try to connect (connect clock, the TEST-NET address never answers). */
   {
-    chat_spec nk = {RILL_PROVIDER_OPENAI, "http://192.0.2.1:9/v1", "m", NULL,
-                    0, 300};
-    chat_spec tl = {RILL_PROVIDER_OPENAI, "https://192.0.2.1:9/v1", "m", KEY,
-                    0, 300};
+    chat_spec nk = {
+        RILL_PROVIDER_OPENAI, "http://192.0.2.1:9/v1", "m", NULL, 0, 300};
+    chat_spec tl = {
+        RILL_PROVIDER_OPENAI, "https://192.0.2.1:9/v1", "m", KEY, 0, 300};
     chat(c, &nk, &o);
     assert_int_not_equal(o.code, RILL_E_INVALID);
     chat(c, &tl, &o);

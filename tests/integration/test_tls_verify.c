@@ -105,8 +105,8 @@ static void on_error(void *u, const rill_error_info *e) {
 static void chat(const mock_proc *m, const rill_client_opts *co, outcome *o) {
   rill_client *c = NULL;
   rill_chat_request req = RILL_CHAT_REQUEST_INIT;
-  rill_chat_callbacks cb = {sizeof cb, on_text, NULL, NULL, NULL, NULL,
-                            on_error, o};
+  rill_chat_callbacks cb = {sizeof cb, on_text, NULL,     NULL,
+                            NULL,      NULL,    on_error, o};
   rill_message msg;
   char base[256];
   memset(o, 0, sizeof *o);
