@@ -34,7 +34,8 @@ static void usage(FILE *to) {
         "        (rill embed --help for the options)\n"
         "  tokenize --model FILE.gguf|OLLAMA-NAME [--no-special] TEXT...|-\n"
         "        print the model's token ids for TEXT as a JSON array\n"
-        "  version        print the library and libcurl versions\n"
+        "  version [--verbose]  print the library and libcurl versions\n"
+        "        (--verbose: and whether core dumps are off)\n"
         "\n"
         "exit codes: 0 ok, 1 runtime error, 2 usage error, 3 malformed input\n",
         to);
@@ -132,6 +133,11 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
     const rill_version_info *v = rill_version();
     printf("rill %s (libcurl %s)\n", v->version, v->curl_version);
+    /* --verbose: how this process protects the keys it may hold (what
+     * tests/integration/test_secrets.c checks). */
+    if (argc > 2 && strcmp(argv[2], "--verbose") == 0)
+      printf("core dumps: %s\n",
+             prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0 ? "off" : "on");
     return CLI_OK;
   }
   if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||

@@ -72,9 +72,16 @@ typedef struct rill_client_opts {
   long max_host_connections; /* per host (default: unlimited) */
   long max_total_connections;/* default: unlimited */
   const rill_loop_callbacks *loop; /* NULL: drive with rill_client_poll */
+  /* Send credentials (api_key, a credential header) over plain http:// to a
+   * host that is not loopback (127.0.0.0/8, ::1, "localhost"). By default
+   * such a request fails with RILL_E_INVALID before any connection is
+   * made, and its message says why: anyone on the path would read the
+   * key. Set it only for a trusted network (e.g. a server on the LAN). */
+  int allow_insecure_credentials;
 } rill_client_opts;
 
-#define RILL_CLIENT_OPTS_INIT {sizeof(rill_client_opts), NULL, 0, 0, 0, 0, NULL}
+#define RILL_CLIENT_OPTS_INIT                                                  \
+  {sizeof(rill_client_opts), NULL, 0, 0, 0, 0, NULL, 0}
 
 /*
  * Create a client.

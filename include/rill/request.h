@@ -47,7 +47,9 @@ RILL_API const char *rill_provider_name(rill_provider p);
  *    OpenAI and LM Studio (sent only when set; Authorization: Bearer),
  *    GEMINI_API_KEY else GOOGLE_API_KEY (x-goog-api-key), ANTHROPIC_API_KEY
  *    (x-api-key); none for Ollama. It goes in a header only (never in a
- *    URL), is sent only to the base URL's host, never logged, masked in
+ *    URL), is sent only to the base URL's host, never over plain http:// to
+ *    a host that is not loopback (RILL_E_INVALID; see
+ *    rill_client_opts.allow_insecure_credentials), never logged, masked in
  *    every message, and wiped from rill's memory when the request ends.
  *  headers: extra "Name: value" lines (n_headers of them).
  *  follow_redirects: 0 (default) fails a 3xx with RILL_E_HTTP; 1 follows

@@ -29,8 +29,11 @@ static int keep(rill_embedder *e, const char *s, const char **dst) {
 
 void rill__remote_free(rill_embedder *e) {
   size_t i;
-  for (i = 0; i < e->n_copies; i++)
+  /* The copies include the api_key and any credential header: wiped. */
+  for (i = 0; i < e->n_copies; i++) {
+    rill__wipe(e->copies[i], strlen(e->copies[i]));
     rill__free(e->copies[i]);
+  }
   rill__free(e->copies);
   rill__free((void *)(uintptr_t)e->tmpl.endpoint.headers);
   pthread_mutex_destroy(&e->mu);

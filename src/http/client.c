@@ -119,6 +119,7 @@ int rill_client_new(rill_client **out, const rill_client_opts *opts) {
   if (o.ca_file && !(c->ca_file = rill__strndup(o.ca_file, strlen(o.ca_file))))
     goto nomem;
   c->insecure = o.tls_insecure_skip_verify != 0;
+  c->allow_insecure_credentials = o.allow_insecure_credentials != 0;
   c->multi = curl_multi_init();
   c->share = curl_share_init();
   if (!c->multi || !c->share)

@@ -120,6 +120,7 @@ struct rill_client {
   rill__pool *pool;
   char *ca_file;
   int insecure;
+  int allow_insecure_credentials; /* credentials over http:// anywhere */
   int has_loop;
   rill_loop_callbacks loop;
   int depth;            /* re-entrance guard, see above */

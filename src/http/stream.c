@@ -19,6 +19,8 @@
  * Must not know: JSON, provider fields (decoders do), how the client is
  * driven (client.c, loop.c).
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -337,10 +339,72 @@ static int setup_easy(rill_stream *s) {
   return r == CURLE_OK ? RILL_OK : RILL_E_INTERNAL;
 }
 
+/* ------------------------------------------------------------------------
+ * Credentials over plain http://
+ * ------------------------------------------------------------------------ */
+
+/* Whether host (as curl's URL API returns it: IPv6 in brackets) is this
+ * machine: "localhost", 127.0.0.0/8 or ::1. Anything else, including
+ * names that may resolve to loopback, counts as the network. */
+static int host_is_loopback(const char *host) {
+  struct in_addr a4;
+  struct in6_addr a6;
+  char buf[64];
+  size_t n = strlen(host);
+  if (strcasecmp(host, "localhost") == 0)
+    return 1;
+  if (inet_pton(AF_INET, host, &a4) == 1)
+    return (ntohl(a4.s_addr) >> 24) == 127;
+  if (n >= 2 && n - 2 < sizeof buf && host[0] == '[' && host[n - 1] == ']') {
+    memcpy(buf, host + 1, n - 2);
+    buf[n - 2] = '\0';
+    return inet_pton(AF_INET6, buf, &a6) == 1 &&
+           memcmp(&a6, &in6addr_loopback, sizeof a6) == 0;
+  }
+  return 0;
+}
+
+/* A request carrying a credential to a plain http:// URL whose host is not
+ * loopback: refused (RILL_E_INVALID, message recorded) unless the client
+ * opted in. Checked before every attempt, so nothing is ever sent. */
+static int refuse_plain_credential(rill_stream *s) {
+  CURLU *u;
+  char *scheme = NULL, *host = NULL;
+  int refuse = 0, rc = RILL_OK;
+  if (!s->req.auth_header || s->client->allow_insecure_credentials ||
+      strncasecmp(s->req.url.data, "https://", 8) == 0)
+    return RILL_OK;
+  u = curl_url();
+  if (!u)
+    return RILL_E_NOMEM;
+  /* GUESS_SCHEME as curl's easy handle does: "host:port/path" is http. */
+  if (curl_url_set(u, CURLUPART_URL, s->req.url.data, CURLU_GUESS_SCHEME) !=
+          CURLUE_OK ||
+      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+      curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+    /* curl itself will reject the URL; nothing to decide here. */
+  } else if (strcasecmp(scheme, "http") == 0 && !host_is_loopback(host)) {
+    refuse = 1;
+  }
+  if (refuse) {
+    rill__stream_fail(s, RILL_E_INVALID, 0,
+                      "refused to send a credential over plain http:// to "
+                      "%s (not loopback): use https://, or set "
+                      "rill_client_opts.allow_insecure_credentials", host);
+    rc = RILL_E_INVALID;
+  }
+  curl_free(scheme);
+  curl_free(host);
+  curl_url_cleanup(u);
+  return rc;
+}
+
 int rill__stream_attempt(rill_stream *s) {
   rill_client *c = s->client;
   CURLMcode mc;
   int rc;
+  if ((rc = refuse_plain_credential(s)) != RILL_OK)
+    return rc;
   s->http_status = 0;
   s->headers_done = 0;
   s->body_2xx = 0;
@@ -440,9 +504,14 @@ int rill__stream_start(rill_client *c, rill__request *req, rill__decoder *dec,
   c->streams = s;
   s->in_list = 1;
   c->n_active++;
-  if (c->depth > 0) {
-    /* From inside a drive (a callback): added when the drive ends. */
+  if (c->depth > 0 || refuse_plain_credential(s) == RILL_E_INVALID) {
+    /* From inside a drive (a callback): added when the drive ends. A
+     * refused credential also waits for the drive, which ends the stream
+     * with its message and on_error on the driving thread (instead of a
+     * start failing without a word); nothing is sent. */
     c->n_pending++;
+    if (c->depth == 0 && c->has_loop)
+      rill__loop_update_timer(c);
   } else {
     rc = rill__stream_attempt(s);
     if (rc != RILL_OK) {
@@ -475,6 +544,18 @@ int rill__stream_start(rill_client *c, rill__request *req, rill__decoder *dec,
  * The end
  * ------------------------------------------------------------------------ */
 
+/* curl_slist_append copied the credential line into the header list;
+ * wipe that copy before curl frees it (req.auth_header is wiped by
+ * rill__request_release). */
+static void wipe_credential_copy(rill_stream *s) {
+  struct curl_slist *l;
+  if (!s->req.auth_header)
+    return;
+  for (l = s->hdrs; l; l = l->next)
+    if (l->data && strcmp(l->data, s->req.auth_header) == 0)
+      rill__wipe(l->data, strlen(l->data));
+}
+
 static void release_resources(rill_stream *s) {
   rill_client *c = s->client_gone ? NULL : s->client;
   if (s->easy) {
@@ -486,6 +567,7 @@ static void release_resources(rill_stream *s) {
       curl_easy_cleanup(s->easy);
     s->easy = NULL;
   }
+  wipe_credential_copy(s);
   curl_slist_free_all(s->hdrs);
   s->hdrs = NULL;
   rill_ndjson_free(s->ndjson);

@@ -8,6 +8,9 @@
  *   wrong-host.pem, wrong-host.key SAN DNS:example.invalid only, by the CA
  *   expired.pem, expired.key       as server, valid 2020-01-01..2021-01-01
  *   self-signed.pem, self-signed.key  as server but issued by itself
+ *   other-ca.pem, other-ca.key     a second CA, never given to a client
+ *   unknown-ca.pem, unknown-ca.key as server but issued by other-ca: a
+ *                                  valid chain to a CA nobody trusts
  * Keys are PEM (SEC1 "EC PRIVATE KEY"), mode 0600. Nothing here is secret:
  * the files exist for one test run.
  *
@@ -191,13 +194,15 @@ out:
 int main(int argc, char **argv) {
   static const char ca_name[] = "CN=rill test CA,O=rill";
   static const char leaf[] = "CN=127.0.0.1,O=rill";
-  mbedtls_pk_context ca, server, wrong, expired, self;
+  static const char other_name[] = "CN=rill untrusted CA,O=elsewhere";
+  mbedtls_pk_context ca, server, wrong, expired, self, other, unknown;
   int rc, ok = 0;
   struct stat st;
   if (argc != 2 || !strcmp(argv[1], "--help")) {
     fputs("usage: rill-mock-certs DIR\n"
           "Writes ca.pem/ca.key, server.pem/server.key, wrong-host.*, "
-          "expired.*, self-signed.* (EC P-256) into DIR.\n",
+          "expired.*, self-signed.*, other-ca.*, unknown-ca.* (EC P-256)\n"
+          "into DIR.\n",
           argc == 2 ? stdout : stderr);
     return argc == 2 ? 0 : 2;
   }
@@ -213,6 +218,8 @@ int main(int argc, char **argv) {
   mbedtls_pk_init(&wrong);
   mbedtls_pk_init(&expired);
   mbedtls_pk_init(&self);
+  mbedtls_pk_init(&other);
+  mbedtls_pk_init(&unknown);
   if ((rc = mbedtls_ctr_drbg_seed(&g_drbg, mbedtls_entropy_func, &g_entropy,
                                   (const unsigned char *)"rill-mock-certs",
                                   15))) {
@@ -231,6 +238,10 @@ int main(int argc, char **argv) {
                           "20210101000000", 1, "localhost"};
     const cert_spec ss = {"self-signed.pem", leaf, 5, 0, "20240101000000",
                           "20991231235959", 1, "localhost"};
+    const cert_spec oc = {"other-ca.pem", other_name, 6, 1, "20240101000000",
+                          "20991231235959", 0, NULL};
+    const cert_spec uk = {"unknown-ca.pem", leaf, 7, 0, "20240101000000",
+                          "20991231235959", 1, "localhost"};
     if (new_key(&ca, "ca.key") || new_key(&server, "server.key") ||
         new_key(&wrong, "wrong-host.key") ||
         new_key(&expired, "expired.key") ||
@@ -239,7 +250,11 @@ int main(int argc, char **argv) {
         issue(&srv, &server, &ca, ca_name) ||
         issue(&wr, &wrong, &ca, ca_name) ||
         issue(&ex, &expired, &ca, ca_name) ||
-        issue(&ss, &self, &self, leaf))
+        issue(&ss, &self, &self, leaf) ||
+        new_key(&other, "other-ca.key") ||
+        new_key(&unknown, "unknown-ca.key") ||
+        issue(&oc, &other, &other, other_name) ||
+        issue(&uk, &unknown, &other, other_name))
       goto done;
   }
   ok = 1;
@@ -249,6 +264,8 @@ done:
   mbedtls_pk_free(&wrong);
   mbedtls_pk_free(&expired);
   mbedtls_pk_free(&self);
+  mbedtls_pk_free(&other);
+  mbedtls_pk_free(&unknown);
   mbedtls_ctr_drbg_free(&g_drbg);
   mbedtls_entropy_free(&g_entropy);
   return ok ? 0 : 1;
