@@ -234,6 +234,9 @@ static void src_init(msrc *s, const mock_resp *r, const char *lit,
     s->lit_len = lit ? len : r->body_len;
     if (!s->lit)
       s->lit_len = 0;
+    s->lit_total = s->lit_len;
+    if (!lit && r->repeat > 1 && s->lit_len <= UINT64_MAX / r->repeat)
+      s->lit_total = (uint64_t)s->lit_len * r->repeat;
     return;
   }
   s->gp = &r->gen;
@@ -243,8 +246,12 @@ static void src_init(msrc *s, const mock_resp *r, const char *lit,
 /* Contiguous bytes available at the read position (0 at the end). */
 static size_t src_peek(msrc *s, const char **p) {
   if (!s->gp) {
-    *p = s->lit + s->off;
-    return s->lit_len - (size_t)s->off;
+    size_t at;
+    if (s->off >= s->lit_total)
+      return 0;
+    at = (size_t)(s->off % s->lit_len);
+    *p = s->lit + at;
+    return s->lit_len - at;
   }
   if (s->rec_pos == s->rec_len) {
     const gen_plan *pl = &s->plan;
@@ -330,7 +337,7 @@ void mock_bs_init(bstream *bs, const mock_resp *r, const char *lit,
   memset(bs, 0, sizeof *bs);
   src_init(&bs->src, r, lit, len);
   bs->total = bs->src.gp ? gen_total(bs->src.gp, &bs->src.plan)
-                         : bs->src.lit_len;
+                         : bs->src.lit_total;
   bs->sse = r->sse > 0;
   bs->fault = lit ? FAULT_NONE : r->fault;
   if (bs->fault == FAULT_REDIRECT)
