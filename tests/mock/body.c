@@ -237,6 +237,13 @@ static void src_init(msrc *s, const mock_resp *r, const char *lit,
     s->lit_total = s->lit_len;
     if (!lit && r->repeat > 1 && s->lit_len <= UINT64_MAX / r->repeat)
       s->lit_total = (uint64_t)s->lit_len * r->repeat;
+    if (!lit) {
+      s->pre = r->prefix;
+      s->pre_len = r->prefix ? r->prefix_len : 0;
+      s->suf = r->suffix;
+      s->suf_len = r->suffix ? r->suffix_len : 0;
+      s->lit_total += s->pre_len + s->suf_len;
+    }
     return;
   }
   s->gp = &r->gen;
@@ -246,10 +253,19 @@ static void src_init(msrc *s, const mock_resp *r, const char *lit,
 /* Contiguous bytes available at the read position (0 at the end). */
 static size_t src_peek(msrc *s, const char **p) {
   if (!s->gp) {
+    uint64_t mid_end = s->lit_total - s->suf_len;
     size_t at;
     if (s->off >= s->lit_total)
       return 0;
-    at = (size_t)(s->off % s->lit_len);
+    if (s->off < s->pre_len) {
+      *p = s->pre + s->off;
+      return s->pre_len - (size_t)s->off;
+    }
+    if (s->off >= mid_end) {
+      *p = s->suf + (s->off - mid_end);
+      return (size_t)(s->lit_total - s->off);
+    }
+    at = (size_t)((s->off - s->pre_len) % s->lit_len);
     *p = s->lit + at;
     return s->lit_len - at;
   }

@@ -91,6 +91,8 @@ typedef struct mock_resp {
   char *body;             /* literal body (owned), may be NULL */
   size_t body_len;
   uint64_t repeat;        /* the literal body is sent this many times (>= 1) */
+  char *prefix, *suffix;  /* sent before / after the repeated body (owned) */
+  size_t prefix_len, suffix_len;
   gen_params gen;         /* kind GEN_NONE: literal body */
   int chunked;            /* -1: default (true for generated bodies) */
   int close_delimited;    /* no length, no chunks: body ends at close */
@@ -144,7 +146,9 @@ void mock_gen_plan(const gen_params *p, gen_plan *out);
 typedef struct msrc {
   const char *lit;        /* literal bytes (not owned) */
   size_t lit_len;
-  uint64_t lit_total;     /* lit_len times the response's repeat */
+  uint64_t lit_total;     /* prefix + lit_len times repeat + suffix */
+  const char *pre, *suf;  /* around a repeated literal (not owned) */
+  size_t pre_len, suf_len;
   const gen_params *gp;   /* NULL for a literal */
   gen_plan plan;
   uint64_t k;             /* next generator record */
