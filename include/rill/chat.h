@@ -129,6 +129,9 @@ typedef struct rill_chat_request {
                              Gemini safetySettings; a member rill also
                              writes is replaced by this one. Gemini only
                              for now (others ignore it); NULL: none */
+  rill_limits limits;     /* caps (rill/request.h); zero: the defaults. A
+                             caller built against an older header (smaller
+                             size) gets the defaults. */
 } rill_chat_request;
 
 /* Designated, so -Wextra is quiet in C; C++ callers memset and set size. */

@@ -114,5 +114,35 @@ route("s18-short",{"content_type":NDJ,"headers":{"Content-Length":str(len(OK_OLL
 route("s18-long",{"content_type":NDJ,"headers":{"Content-Length":str(len(OK_OLL)+100)},"body":oll("Hello")+"\n"})
 route("s18-long-after-done",{"content_type":NDJ,"headers":{"Content-Length":str(len(OK_OLL)+100)},"body":OK_OLL})
 route("s18-http10",{"generate":{"kind":"ollama_chat","words":20},"http10":True})
+# ---- G7 limits (tests/integration/test_limits.c): exact sizes ----
+def padded_line(n, content="x"):
+    """An Ollama content line of exactly n bytes (newline excluded)."""
+    base = '{"model":"m","message":{"role":"assistant","content":"%s"},"done":false,"pad":""}' % content
+    pad = n - len(base)
+    assert pad >= 0
+    return base[:-2] + "y" * pad + '"}'
+rec = padded_line(4096) + "\n" + oll_final() + "\n"
+route("lim-record-oll", {"content_type": NDJ, "body": rec})
+ev = json.dumps({"id":"c","choices":[{"index":0,"delta":{"content":"x"},"finish_reason":None}],"pad":""},separators=(',',':'))
+ev = ev[:-2] + "y" * (4090 - len(ev)) + '"}'
+assert len("data: " + ev) == 4096  # the framer counts the whole line
+route("lim-record-sse", {"content_type": SSE, "body": "data: " + ev + "\n\n" + OAI_END})
+# 1000 tokens: 13 + k with k array elements
+tok = '{"model":"m","message":{"role":"assistant","content":"x"},"done":false,"pad":[' + ",".join(["1"] * 987) + ']}'
+route("lim-tokens", {"content_type": NDJ, "body": tok + "\n" + oll_final() + "\n"})
+# depth: the root object is level 1, so 127 nested arrays make 128
+d128 = '{"model":"m","message":{"role":"assistant","content":"x"},"done":false,"pad":' + "[" * 127 + "]" * 127 + '}'
+d129 = '{"model":"m","message":{"role":"assistant","content":"x"},"done":false,"pad":' + "[" * 128 + "]" * 128 + '}'
+route("lim-depth128", {"content_type": NDJ, "body": d128 + "\n" + oll_final() + "\n"})
+route("lim-depth129", {"content_type": NDJ, "body": d129 + "\n" + oll_final() + "\n"})
+# a 2xx body of exactly 1000 bytes
+first = padded_line(1000 - 2 - len(oll_final()))
+body1000 = first + "\n" + oll_final() + "\n"
+assert len(body1000) == 1000
+route("lim-response", {"content_type": NDJ, "body": body1000, "split": {"mode": "fixed", "n": 100}})
+route("lim-errbody", {"status": 500, "content_type": "text/plain", "body": "E" * 299 + "Z"})
+route("lim-retry-after", {"status": 429, "headers": {"Retry-After": "1"}, "body": "{\"error\":\"wait\"}"}, {"content_type": NDJ, "body": OK_OLL})
+route("lim-retries", {"status": 503, "body": "{\"error\":\"busy\"}"}, {"status": 503, "body": "{\"error\":\"busy\"}"}, {"content_type": NDJ, "body": OK_OLL})
+route("lim-slow-headers", {"content_type": NDJ, "body": OK_OLL, "first_byte_delay_ms": 3000})
 route("target",{"content_type":NDJ,"body":OK_OLL})
 print(json.dumps({"routes":R},indent=1))
