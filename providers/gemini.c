@@ -117,6 +117,11 @@ static int function_call(gemini_dec *d, int fc) {
     if (rc == RILL_OK)
       d->call.args.len--;
   }
+  if (rc == RILL_E_LIMIT)
+    return rill__pdec_fail(&d->c.p, rc, 0,
+                           "function call: id, name or arguments too long "
+                           "(arguments: at most %zu bytes)",
+                           d->c.max_tool_args);
   if (rc != RILL_OK)
     return rill__pdec_fail(&d->c.p, rc, 0, "function call: %s",
                            rill_strerror(rc));

@@ -98,6 +98,10 @@ static int tool_calls(ollama_dec *d, int arr) {
       rc = rill__buf_append(&d->args, "{}", 2);
     if (rc == RILL_OK)
       rc = rill__buf_putc(&d->args, '\0');
+    if (rc == RILL_E_LIMIT)
+      return rill__pdec_fail(&d->c.p, rc, 0,
+                             "tool call arguments longer than %zu bytes",
+                             d->c.max_tool_args);
     if (rc != RILL_OK)
       return rill__pdec_fail(&d->c.p, rc, 0, "tool call arguments: %s",
                              rill_strerror(rc));

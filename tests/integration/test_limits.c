@@ -127,6 +127,59 @@ static void test_max_tool_args_bytes(void **st) {
   assert_non_null(strstr(o.msg, "arguments longer than 6"));
 }
 
+/* The same two calls (7-byte arguments) from Ollama (whole calls), Gemini
+ * (functionCall parts) and Anthropic (input_json_delta pieces). */
+static void test_tool_caps_per_provider(void **st) {
+  static const struct {
+    const char *route;
+    rill_provider p;
+  } k[] = {{"lim-tools-oll", RILL_PROVIDER_OLLAMA},
+           {"lim-tools-gem", RILL_PROVIDER_GEMINI},
+           {"lim-tools-ant", RILL_PROVIDER_ANTHROPIC}};
+  size_t i;
+  obs o;
+  (void)st;
+  for (i = 0; i < 3; i++) {
+    run_opts ro = {.provider = k[i].p};
+    ro.limits.max_tool_calls = 2;
+    ro.limits.max_tool_args_bytes = 7;
+    assert_int_equal(run(k[i].route, &ro, &o), RILL_OK);
+    assert_int_equal(o.n_tools, 2);
+    assert_string_equal(o.tool_args[0], "{\"a\":1}");
+    assert_string_equal(o.tool_args[1], "{\"b\":2}");
+    ro.limits.max_tool_calls = 1;
+    assert_int_equal(run(k[i].route, &ro, &o), RILL_E_LIMIT);
+    assert_non_null(strstr(o.msg, "more than 1 tool calls"));
+    ro.limits.max_tool_calls = 2;
+    ro.limits.max_tool_args_bytes = 6;
+    assert_int_equal(run(k[i].route, &ro, &o), RILL_E_LIMIT);
+    assert_non_null(strstr(o.msg, "6 bytes"));
+  }
+}
+
+/* A caller built against an older header passes a smaller size: the
+ * limits member is not read (an impossible cap there changes nothing). */
+static void test_older_request_size(void **st) {
+  rill_chat_request req = RILL_CHAT_REQUEST_INIT;
+  rill_message msg = {0};
+  rill_client *c;
+  char url[160];
+  (void)st;
+  snprintf(url, sizeof url, "%s/target", g_mock.base);
+  req.endpoint.provider = RILL_PROVIDER_OLLAMA;
+  req.endpoint.base_url = url;
+  req.model = "m";
+  msg.content = "hi";
+  req.messages = &msg;
+  req.n_messages = 1;
+  req.limits.max_record_bytes = RILL_HARD_MAX_RECORD_BYTES + 1;
+  assert_int_equal(rill_client_new(&c, NULL), RILL_OK);
+  assert_int_equal(rill_chat(c, &req, NULL), RILL_E_INVALID);
+  req.size = offsetof(rill_chat_request, limits);
+  assert_int_equal(rill_chat(c, &req, NULL), RILL_OK);
+  rill_client_free(c);
+}
+
 /* A 2xx body of exactly 1000 bytes, in 100-byte writes. */
 static void test_max_response_bytes(void **st) {
   run_opts ro = {0};
@@ -240,6 +293,8 @@ int main(void) {
       cmocka_unit_test(test_json_depth),
       cmocka_unit_test(test_max_tool_calls),
       cmocka_unit_test(test_max_tool_args_bytes),
+      cmocka_unit_test(test_tool_caps_per_provider),
+      cmocka_unit_test(test_older_request_size),
       cmocka_unit_test(test_max_response_bytes),
       cmocka_unit_test(test_max_error_body_bytes),
       cmocka_unit_test(test_clocks),
