@@ -618,9 +618,7 @@ void rill__chatdec_init(rill__chatdec *d, const rill__decoder_ops *ops,
   rill__buf_init(&d->raw_finish, NULL, 256);
 }
 
-int rill__chat_limits(const rill_limits *l, rill__request *r,
-                      rill__decoder *d) {
-  rill__chatdec *cd = (rill__chatdec *)d;
+int rill__request_limits(const rill_limits *l, rill__request *r) {
   if (l->max_record_bytes > RILL_HARD_MAX_RECORD_BYTES ||
       l->max_response_bytes > ((uint64_t)1 << 62) ||
       l->max_error_body_bytes > RILL__ERRBODY_MAX_KEPT ||
@@ -635,6 +633,15 @@ int rill__chat_limits(const rill_limits *l, rill__request *r,
   r->max_errbody = l->max_error_body_bytes;
   r->low_speed_bytes = l->low_speed_bytes;
   r->low_speed_ms = l->low_speed_ms;
+  return RILL_OK;
+}
+
+int rill__chat_limits(const rill_limits *l, rill__request *r,
+                      rill__decoder *d) {
+  rill__chatdec *cd = (rill__chatdec *)d;
+  int rc = rill__request_limits(l, r);
+  if (rc != RILL_OK)
+    return rc;
   if (l->max_tool_calls)
     cd->max_tool_calls = l->max_tool_calls;
   if (l->max_tool_args_bytes)

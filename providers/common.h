@@ -163,6 +163,10 @@ typedef struct rill__chatdec {
 
 void rill__chatdec_init(rill__chatdec *d, const rill__decoder_ops *ops,
                         const rill_chat_callbacks *cb);
+/* Check l (RILL_E_INVALID: a cap above its maximum) and apply its
+ * transport caps (record, response and error-body bytes, low speed) to r.
+ * Returns RILL_OK or RILL_E_INVALID. */
+int rill__request_limits(const rill_limits *l, rill__request *r);
 /* Apply a chat request's rill_limits to its transport request r and to
  * chat decoder d (whose first member is a rill__chatdec). Returns RILL_OK
  * or RILL_E_INVALID (a cap above its maximum). */

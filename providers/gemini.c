@@ -768,6 +768,11 @@ int rill__gemini_embed_build(const rill_embed_request *req, rill__pool *pool,
   r->timeouts = req->timeouts;
   r->retry = req->retry;
   r->max_body = GEMINI_EMBED_MAX_BODY;
+  rc = rill__request_limits(&req->limits, r);
+  if (rc != RILL_OK) {
+    rill_jw_free(w);
+    return rc;
+  }
   rill_jw_object_begin(w);
   if (!batch) {
     embed_one(w, req, 0, NULL);

@@ -192,6 +192,43 @@ static void test_max_response_bytes(void **st) {
   assert_non_null(strstr(o.msg, "max_response_bytes"));
 }
 
+/* Embeddings take the transport's caps: a 39-byte answer. */
+static void test_embed_limits(void **st) {
+  static const char body[] = "{\"model\":\"m\",\"embeddings\":[[0.5,0.25]]}";
+  rill_embed_request req = RILL_EMBED_REQUEST_INIT;
+  const char *in = "hi";
+  rill_embeddings *e = NULL;
+  rill_alloc_stats a = RILL_ALLOC_STATS_INIT, b = RILL_ALLOC_STATS_INIT;
+  rill_client *c;
+  char url[160], msg[256];
+  (void)st;
+  snprintf(url, sizeof url, "%s/lim-embed", g_mock.base);
+  req.endpoint.provider = RILL_PROVIDER_OLLAMA;
+  req.endpoint.base_url = url;
+  req.model = "m";
+  req.inputs = &in;
+  req.n_inputs = 1;
+  req.retry.max_retries = -1;
+  rill_alloc_get_stats(&a);
+  assert_int_equal(rill_client_new(&c, NULL), RILL_OK);
+  req.limits.max_response_bytes = sizeof body - 1;
+  assert_int_equal(rill_embed_remote(c, &req, &e, msg, sizeof msg), RILL_OK);
+  assert_int_equal(e->dims, 2);
+  rill_embeddings_free(e);
+  e = NULL;
+  req.limits.max_response_bytes = sizeof body - 2;
+  assert_int_equal(rill_embed_remote(c, &req, &e, msg, sizeof msg),
+                   RILL_E_LIMIT);
+  assert_null(e);
+  assert_non_null(strstr(msg, "max_response_bytes"));
+  req.limits.max_record_bytes = RILL_HARD_MAX_RECORD_BYTES + 1;
+  assert_int_equal(rill_embed_remote(c, &req, &e, msg, sizeof msg),
+                   RILL_E_INVALID);
+  rill_client_free(c);
+  rill_alloc_get_stats(&b);
+  assert_true(a.bytes_in_use == b.bytes_in_use);
+}
+
 /* An error body of 299 'E' and a final 'Z': with 300 bytes kept the Z is
  * in the message, with 299 it is not. The code stays the HTTP one. */
 static void test_max_error_body_bytes(void **st) {
@@ -297,6 +334,7 @@ int main(void) {
       cmocka_unit_test(test_older_request_size),
       cmocka_unit_test(test_max_response_bytes),
       cmocka_unit_test(test_max_error_body_bytes),
+      cmocka_unit_test(test_embed_limits),
       cmocka_unit_test(test_clocks),
       cmocka_unit_test(test_low_speed),
       cmocka_unit_test(test_retry_after_ceiling),

@@ -157,5 +157,7 @@ for i, (nm, a) in enumerate([("f", '{"a":'), ("g", '{"b":')]):
 ant += ant_ev("message_delta", {"type":"message_delta","delta":{"stop_reason":"tool_use"},"usage":{"output_tokens":9}})
 ant += ant_ev("message_stop", {"type":"message_stop"})
 route("lim-tools-ant", {"content_type": SSE, "body": ant})
+# an embeddings answer of 39 bytes (test_limits.c has the same text)
+route("lim-embed", {"body": '{"model":"m","embeddings":[[0.5,0.25]]}'})
 route("target",{"content_type":NDJ,"body":OK_OLL})
 print(json.dumps({"routes":R},indent=1))
