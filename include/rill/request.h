@@ -100,16 +100,20 @@ typedef struct rill_retry {
 } rill_retry;
 
 /*
- * Size, count and speed caps of one request (added in 0.x: a new last
- * member of rill_chat_request). Zero means the default for each; a value
- * above its maximum makes the call that starts the request fail with
- * RILL_E_INVALID. Passing a cap ends the stream with RILL_E_LIMIT (the
- * low-speed limit: RILL_E_TIMEOUT), a message naming the cap, and
- * everything the stream held freed; deltas already delivered stay
- * delivered. docs/limits.md lists every cap with its test.
- *  max_record_bytes: one NDJSON line or one SSE event's data (default
- *    RILL_DEFAULT_MAX_RECORD_BYTES 8 MiB, at most RILL_HARD_MAX_RECORD_BYTES
- *    64 MiB). Exactly this many bytes pass; one more fails.
+ * Size, count and speed caps of one request: the last member of
+ * rill_chat_request and rill_embed_request (added after 0.1.0; a caller
+ * whose struct size predates it gets the defaults). Zero means the
+ * default for each; a value above its maximum makes the call that starts
+ * the request fail with RILL_E_INVALID. Passing a cap ends the stream
+ * with RILL_E_LIMIT (the low-speed limit: RILL_E_TIMEOUT), a message
+ * naming the cap, and everything the stream held freed; deltas already
+ * delivered stay delivered. docs/limits.md lists every cap with its test.
+ * Thread and ownership: a plain value, copied when the request starts.
+ *  max_record_bytes: one NDJSON line, one SSE line (field name included)
+ *    or one SSE event's data, counted as rill_framer_opts does
+ *    (rill/stream.h) (default RILL_DEFAULT_MAX_RECORD_BYTES 8 MiB, at most
+ *    RILL_HARD_MAX_RECORD_BYTES 64 MiB). Exactly this many bytes pass; one
+ *    more fails.
  *  max_response_bytes: body bytes of a successful (2xx) response, framing
  *    excluded (default 0: no cap; at most 2^62).
  *  max_error_body_bytes: bytes of an error (non-2xx) body read for its
