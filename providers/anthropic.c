@@ -211,11 +211,12 @@ static int keep_stop_reason(ant_dec *d, int sr) {
 
 static int tool_start(ant_dec *d, int idt, int nmt) {
   int rc;
-  if (d->c.n_calls >= RILL__MAX_TOOL_CALLS)
+  if (d->c.n_calls >= d->c.max_tool_calls)
     return rill__pdec_fail(&d->c.p, RILL_E_LIMIT, 0,
-                           "more than %u tool calls in one answer",
-                           RILL__MAX_TOOL_CALLS);
+                           "more than %zu tool calls in one answer",
+                           d->c.max_tool_calls);
   rill__buf_clear(&d->call.args);
+  d->call.args.limit = d->c.max_tool_args + 1;
   rc = put_str(d, idt, &d->call.id, "tool call id");
   if (rc == RILL_OK)
     rc = put_str(d, nmt, &d->call.name, "tool call name");
@@ -243,7 +244,7 @@ static int tool_piece(ant_dec *d, int pj) {
     if (rc == RILL_E_LIMIT)
       return rill__pdec_fail(&d->c.p, RILL_E_LIMIT, 0,
                              "tool call arguments longer than %zu bytes",
-                             (size_t)RILL__MAX_TOOL_ARGS);
+                             d->c.max_tool_args);
     return rill__pdec_fail(&d->c.p, rc, 0, "tool call arguments: %s",
                            rill_strerror(rc));
   }
@@ -760,6 +761,8 @@ int rill__anthropic_chat_start(rill_client *c, const rill_chat_request *req,
   rc = rill__anthropic_chat_build(req, rill__client_pool(c), &r);
   if (rc == RILL_OK)
     rc = rill__anthropic_chat_decoder_new(cb, &d);
+  if (rc == RILL_OK)
+    rc = rill__chat_limits(&req->limits, &r, d);
   if (rc == RILL_OK)
     rc = rill__stream_start(c, &r, d, out);
   if (rc != RILL_OK) {

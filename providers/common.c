@@ -611,9 +611,44 @@ void rill__chatdec_init(rill__chatdec *d, const rill__decoder_ops *ops,
   d->usage.output_tokens = -1;
   d->usage.thinking_tokens = -1;
   rill__json_init(&d->js, NULL, 0);
+  d->max_tool_calls = RILL__MAX_TOOL_CALLS;
+  d->max_tool_args = RILL__MAX_TOOL_ARGS;
   rill__buf_init(&d->str, NULL, RILL__MAX_STRING);
   rill__buf_init(&d->model, NULL, 1024);
   rill__buf_init(&d->raw_finish, NULL, 256);
+}
+
+int rill__request_limits(const rill_limits *l, rill__request *r) {
+  if (l->max_record_bytes > RILL_HARD_MAX_RECORD_BYTES ||
+      l->max_response_bytes > ((uint64_t)1 << 62) ||
+      l->max_error_body_bytes > RILL__ERRBODY_MAX_KEPT ||
+      l->max_tool_calls > RILL__HARD_MAX_TOOL_CALLS ||
+      l->max_tool_args_bytes > RILL__HARD_MAX_TOOL_ARGS ||
+      l->max_json_tokens > RILL__HARD_MAX_JSON_TOKENS ||
+      l->low_speed_bytes < 0 || l->low_speed_ms < 0 ||
+      (l->low_speed_bytes > 0) != (l->low_speed_ms > 0))
+    return RILL_E_INVALID;
+  r->max_record = l->max_record_bytes;
+  r->max_response = l->max_response_bytes;
+  r->max_errbody = l->max_error_body_bytes;
+  r->low_speed_bytes = l->low_speed_bytes;
+  r->low_speed_ms = l->low_speed_ms;
+  return RILL_OK;
+}
+
+int rill__chat_limits(const rill_limits *l, rill__request *r,
+                      rill__decoder *d) {
+  rill__chatdec *cd = (rill__chatdec *)d;
+  int rc = rill__request_limits(l, r);
+  if (rc != RILL_OK)
+    return rc;
+  if (l->max_tool_calls)
+    cd->max_tool_calls = l->max_tool_calls;
+  if (l->max_tool_args_bytes)
+    cd->max_tool_args = l->max_tool_args_bytes;
+  if (l->max_json_tokens)
+    cd->js.max_tokens = (unsigned)l->max_json_tokens;
+  return RILL_OK;
 }
 
 void rill__chatdec_ready(rill__chatdec *d) {

@@ -37,6 +37,13 @@
  * pieces, so the sum is capped here). */
 #define RILL__MAX_TOOL_CALLS 128u
 #define RILL__MAX_TOOL_ARGS ((size_t)8 << 20)
+/* The largest values rill_limits accepts for them, and for tokens. */
+#define RILL__HARD_MAX_TOOL_CALLS 65536u
+#define RILL__HARD_MAX_TOOL_ARGS ((size_t)64 << 20)
+#define RILL__HARD_MAX_JSON_TOKENS (1u << 24)
+/* Error body bytes read for a message (src/http/internal.h's
+ * RILL__ERRBODY_MAX; providers do not include the transport's internals). */
+#define RILL__ERRBODY_MAX_KEPT ((size_t)64 << 10)
 /* Scratch strings (one unescaped member of one record). */
 #define RILL__MAX_STRING ((size_t)64 << 20)
 
@@ -148,12 +155,23 @@ typedef struct rill__chatdec {
   rill_usage usage;
   double tokens_per_s;  /* from the server (0: compute from usage) */
   size_t n_calls;       /* complete tool calls delivered */
+  size_t max_tool_calls;/* rill_limits, resolved (RILL__MAX_TOOL_CALLS) */
+  size_t max_tool_args; /* rill_limits, resolved (RILL__MAX_TOOL_ARGS) */
   int done_sent;
   int error_sent;
 } rill__chatdec;
 
 void rill__chatdec_init(rill__chatdec *d, const rill__decoder_ops *ops,
                         const rill_chat_callbacks *cb);
+/* Check l (RILL_E_INVALID: a cap above its maximum) and apply its
+ * transport caps (record, response and error-body bytes, low speed) to r.
+ * Returns RILL_OK or RILL_E_INVALID. */
+int rill__request_limits(const rill_limits *l, rill__request *r);
+/* Apply a chat request's rill_limits to its transport request r and to
+ * chat decoder d (whose first member is a rill__chatdec). Returns RILL_OK
+ * or RILL_E_INVALID (a cap above its maximum). */
+int rill__chat_limits(const rill_limits *l, rill__request *r,
+                      rill__decoder *d);
 /* Set up the pooled buffers on first use (the stream's pool). */
 void rill__chatdec_ready(rill__chatdec *d);
 void rill__chatdec_release(rill__chatdec *d);

@@ -95,15 +95,16 @@ static int function_call(gemini_dec *d, int fc) {
   if (!rill__json_is_string(js, v[1]))
     return rill__pdec_fail(&d->c.p, RILL_E_PROTOCOL, 0,
                            "a functionCall without a name");
-  if (index >= RILL__MAX_TOOL_CALLS)
+  if (index >= d->c.max_tool_calls)
     return rill__pdec_fail(&d->c.p, RILL_E_LIMIT, 0,
-                           "more than %u tool calls in one answer",
-                           RILL__MAX_TOOL_CALLS);
+                           "more than %zu tool calls in one answer",
+                           d->c.max_tool_calls);
   rc = put_str(js, v[0], &d->call.id);
   if (rc == RILL_OK)
     rc = put_str(js, v[1], &d->call.name);
   if (rc == RILL_OK) {
     rill__buf_clear(&d->call.args);
+    d->call.args.limit = d->c.max_tool_args + 1; /* + the NUL */
     if (rill__json_is_object(js, v[2])) {
       size_t n;
       const char *raw = rill__json_raw(js, v[2], &n);
@@ -116,6 +117,11 @@ static int function_call(gemini_dec *d, int fc) {
     if (rc == RILL_OK)
       d->call.args.len--;
   }
+  if (rc == RILL_E_LIMIT)
+    return rill__pdec_fail(&d->c.p, rc, 0,
+                           "function call: id, name or arguments too long "
+                           "(arguments: at most %zu bytes)",
+                           d->c.max_tool_args);
   if (rc != RILL_OK)
     return rill__pdec_fail(&d->c.p, rc, 0, "function call: %s",
                            rill_strerror(rc));
@@ -702,6 +708,8 @@ int rill__gemini_chat_start(rill_client *c, const rill_chat_request *req,
   if (rc == RILL_OK)
     rc = rill__gemini_chat_decoder_new(cb, &d);
   if (rc == RILL_OK)
+    rc = rill__chat_limits(&req->limits, &r, d);
+  if (rc == RILL_OK)
     rc = rill__stream_start(c, &r, d, out);
   if (rc != RILL_OK) {
     rill__request_release(&r);
@@ -760,6 +768,11 @@ int rill__gemini_embed_build(const rill_embed_request *req, rill__pool *pool,
   r->timeouts = req->timeouts;
   r->retry = req->retry;
   r->max_body = GEMINI_EMBED_MAX_BODY;
+  rc = rill__request_limits(&req->limits, r);
+  if (rc != RILL_OK) {
+    rill_jw_free(w);
+    return rc;
+  }
   rill_jw_object_begin(w);
   if (!batch) {
     embed_one(w, req, 0, NULL);

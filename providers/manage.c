@@ -489,6 +489,11 @@ static int embed_build(const rill_embed_request *req, rill__request *r,
   r->timeouts = req->timeouts;
   r->retry = req->retry;
   r->max_body = EMBED_MAX_BODY;
+  rc = rill__request_limits(&req->limits, r);
+  if (rc != RILL_OK) {
+    rill_jw_free(w);
+    return rc;
+  }
   rill_jw_object_begin(w);
   rill__jw_kstr(w, "model", req->model);
   rill_jw_key(w, "input", 5);

@@ -65,10 +65,10 @@ static int tool_calls(ollama_dec *d, int arr) {
     size_t index = d->c.n_calls;
     if (el < 0)
       break;
-    if (index >= RILL__MAX_TOOL_CALLS)
+    if (index >= d->c.max_tool_calls)
       return rill__pdec_fail(&d->c.p, RILL_E_LIMIT, 0,
-                             "more than %u tool calls in one answer",
-                             RILL__MAX_TOOL_CALLS);
+                             "more than %zu tool calls in one answer",
+                             d->c.max_tool_calls);
     fn = rill__json_getz(js, el, "function");
     if (!rill__json_is_object(js, fn))
       return rill__pdec_fail(&d->c.p, RILL_E_PROTOCOL, 0,
@@ -85,6 +85,7 @@ static int tool_calls(ollama_dec *d, int arr) {
     if (rc != RILL_OK)
       return rc;
     rill__buf_clear(&d->args);
+    d->args.limit = d->c.max_tool_args + 1; /* + the NUL */
     a = rill__json_getz(js, fn, "arguments");
     if (rill__json_is_string(js, a))
       rc = rill__json_unescape(js, a, &d->args);
@@ -97,6 +98,10 @@ static int tool_calls(ollama_dec *d, int arr) {
       rc = rill__buf_append(&d->args, "{}", 2);
     if (rc == RILL_OK)
       rc = rill__buf_putc(&d->args, '\0');
+    if (rc == RILL_E_LIMIT)
+      return rill__pdec_fail(&d->c.p, rc, 0,
+                             "tool call arguments longer than %zu bytes",
+                             d->c.max_tool_args);
     if (rc != RILL_OK)
       return rill__pdec_fail(&d->c.p, rc, 0, "tool call arguments: %s",
                              rill_strerror(rc));
@@ -403,6 +408,8 @@ int rill__ollama_chat_start(rill_client *c, const rill_chat_request *req,
   rc = rill__ollama_chat_build(req, rill__client_pool(c), &r);
   if (rc == RILL_OK)
     rc = rill__ollama_chat_decoder_new(cb, req->prompt && *req->prompt, &d);
+  if (rc == RILL_OK)
+    rc = rill__chat_limits(&req->limits, &r, d);
   if (rc == RILL_OK)
     rc = rill__stream_start(c, &r, d, out);
   if (rc != RILL_OK) {

@@ -78,10 +78,10 @@ static int nonempty_str(const rill__json *js, int i) {
 static int new_call(openai_dec *d, int64_t wire_index, size_t *at) {
   oa_call *c;
   rill__pool *pool = rill__stream_pool(d->c.p.base.stream);
-  if (d->n >= RILL__MAX_TOOL_CALLS)
+  if (d->n >= d->c.max_tool_calls)
     return rill__pdec_fail(&d->c.p, RILL_E_LIMIT, 0,
-                           "more than %u tool calls in one answer",
-                           RILL__MAX_TOOL_CALLS);
+                           "more than %zu tool calls in one answer",
+                           d->c.max_tool_calls);
   if (d->n == d->cap) {
     size_t cap = d->cap ? d->cap * 2 : 4;
     oa_call *nc = rill__realloc(d->calls, cap * sizeof *nc);
@@ -93,7 +93,7 @@ static int new_call(openai_dec *d, int64_t wire_index, size_t *at) {
   c = &d->calls[d->n];
   memset(c, 0, sizeof *c);
   c->wire_index = wire_index;
-  rill__toolcall_init(&c->call, pool, RILL__MAX_TOOL_ARGS + 1);
+  rill__toolcall_init(&c->call, pool, d->c.max_tool_args + 1);
   *at = d->n++;
   return RILL_OK;
 }
@@ -172,7 +172,7 @@ static int fragment(openai_dec *d, int f) {
     if (rc == RILL_E_LIMIT)
       return rill__pdec_fail(&d->c.p, RILL_E_LIMIT, 0,
                              "tool call arguments longer than %zu bytes",
-                             (size_t)RILL__MAX_TOOL_ARGS);
+                             d->c.max_tool_args);
     return rill__pdec_fail(&d->c.p, rc, 0, "tool call arguments: %s",
                            rill_strerror(rc));
   }
@@ -568,6 +568,8 @@ int rill__openai_chat_start(rill_client *c, const rill_chat_request *req,
   rc = rill__openai_chat_build(req, rill__client_pool(c), &r);
   if (rc == RILL_OK)
     rc = rill__openai_chat_decoder_new(cb, &d);
+  if (rc == RILL_OK)
+    rc = rill__chat_limits(&req->limits, &r, d);
   if (rc == RILL_OK)
     rc = rill__stream_start(c, &r, d, out);
   if (rc != RILL_OK) {

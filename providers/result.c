@@ -5,7 +5,8 @@
  * callbacks.
  *
  * Limits: text and thinking each up to RESULT_MAX_TEXT bytes, at most
- * RILL__MAX_TOOL_CALLS tool calls; past a limit the callback returns
+ * RILL__HARD_MAX_TOOL_CALLS tool calls (the most rill_limits allows; the
+ * stream itself enforces the request's cap); past a limit the callback returns
  * non-zero (the stream is cancelled) and the result's error says
  * RILL_E_LIMIT. The result belongs to the application, not to a client, so
  * its buffers come from no pool.
@@ -110,7 +111,7 @@ static int acc_thinking(void *user, const char *s, size_t n) {
 static int acc_tool_call(void *user, const rill_tool_call *tc) {
   rill_chat_result *r = user;
   res_call *c;
-  if (r->n_calls >= RILL__MAX_TOOL_CALLS)
+  if (r->n_calls >= RILL__HARD_MAX_TOOL_CALLS)
     return set_error(r, RILL_E_LIMIT, "too many tool calls to keep");
   if (r->n_calls == r->cap_calls) {
     size_t cap = r->cap_calls ? r->cap_calls * 2 : 4;

@@ -129,6 +129,9 @@ typedef struct rill_chat_request {
                              Gemini safetySettings; a member rill also
                              writes is replaced by this one. Gemini only
                              for now (others ignore it); NULL: none */
+  rill_limits limits;     /* caps (rill/request.h); zero: the defaults. A
+                             caller built against an older header (smaller
+                             size) gets the defaults. */
 } rill_chat_request;
 
 /* Designated, so -Wextra is quiet in C; C++ callers memset and set size. */
@@ -194,7 +197,8 @@ typedef struct rill_chat_callbacks {
  * to) before it returns. When out is non-NULL, *out is a stream the caller
  * must rill_stream_free; when NULL, the stream frees itself when it ends.
  * Returns: RILL_OK; RILL_E_INVALID (missing model, messages, an invalid
- * tool schema, an unknown provider, a bad base URL); RILL_E_NOMEM;
+ * tool schema, an unknown provider, a bad base URL, a cap in req->limits
+ * above its maximum); RILL_E_NOMEM;
  * RILL_E_UNSUPPORTED (an option the provider cannot honour). Failures of
  * the request itself come through on_error, never from this call.
  * Thread: the driving thread (may be called from a callback).

@@ -35,6 +35,11 @@ typedef struct rill_embed_request {
    * NULL: not sent. */
   const char *task_type;
   const char *title;
+  /* Caps (rill/request.h), zero: the defaults. Of them only the transport's
+   * apply here: max_response_bytes (the whole answer is also capped at 64
+   * MiB), max_error_body_bytes and the low-speed limit; record, tool-call
+   * and token caps are for chat streams. */
+  rill_limits limits;
 } rill_embed_request;
 
 #define RILL_EMBED_REQUEST_INIT {.size = sizeof(rill_embed_request)}

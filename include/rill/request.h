@@ -101,6 +101,50 @@ typedef struct rill_retry {
   long max_retry_after_ms;
 } rill_retry;
 
+/*
+ * Size, count and speed caps of one request: the last member of
+ * rill_chat_request and rill_embed_request (added after 0.1.0; a caller
+ * whose struct size predates it gets the defaults). Zero means the
+ * default for each; a value above its maximum makes the call that starts
+ * the request fail with RILL_E_INVALID. Passing a cap ends the stream
+ * with RILL_E_LIMIT (the low-speed limit: RILL_E_TIMEOUT), a message
+ * naming the cap, and everything the stream held freed; deltas already
+ * delivered stay delivered. docs/limits.md lists every cap with its test.
+ * Thread and ownership: a plain value, copied when the request starts.
+ *  max_record_bytes: one NDJSON line, one SSE line (field name included)
+ *    or one SSE event's data, counted as rill_framer_opts does
+ *    (rill/stream.h) (default RILL_DEFAULT_MAX_RECORD_BYTES 8 MiB, at most
+ *    RILL_HARD_MAX_RECORD_BYTES 64 MiB). Exactly this many bytes pass; one
+ *    more fails.
+ *  max_response_bytes: body bytes of a successful (2xx) response, framing
+ *    excluded (default 0: no cap; at most 2^62).
+ *  max_error_body_bytes: bytes of an error (non-2xx) body read for its
+ *    message; the rest is not read (default and maximum 64 KiB). Never an
+ *    error itself: the message is cut.
+ *  max_tool_calls: tool calls in one answer (default 128, at most 65536);
+ *    max_tool_calls + 1 fails.
+ *  max_tool_args_bytes: the arguments text of one tool call (default 8 MiB,
+ *    at most 64 MiB).
+ *  max_json_tokens: JSON tokens (values and member names) in one record
+ *    (default 65536, at most 2^24).
+ *  low_speed_bytes, low_speed_ms: fail with RILL_E_TIMEOUT when fewer
+ *    than low_speed_bytes bytes arrive during any low_speed_ms window
+ *    (both must be set; default off). Counted on the wire (keep-alives
+ *    count), unlike the content clocks of rill_timeouts; curl checks it
+ *    once a second, so windows shorter than 1000 ms act as 1000 ms.
+ * JSON nesting depth is fixed at RILL_JSON_MAX_DEPTH (128).
+ */
+typedef struct rill_limits {
+  size_t max_record_bytes;
+  uint64_t max_response_bytes;
+  size_t max_error_body_bytes;
+  size_t max_tool_calls;
+  size_t max_tool_args_bytes;
+  size_t max_json_tokens;
+  long low_speed_bytes;
+  long low_speed_ms;
+} rill_limits;
+
 #ifdef __cplusplus
 }
 #endif

@@ -91,6 +91,7 @@ struct rill_stream {
   long http_status;    /* last final status line */
   int headers_done;    /* a final (non-1xx) header block ended */
   int body_2xx;        /* the body is being framed */
+  uint64_t body_bytes; /* of the 2xx body this attempt (max_response) */
   int aborted;         /* the write callback stopped the transfer */
   rill__buf errbody;   /* non-2xx body, up to RILL__ERRBODY_MAX */
   rill__buf location;  /* Location header of a 3xx */

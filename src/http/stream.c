@@ -199,7 +199,16 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *user) {
       if (s->sse)
         rill_sse_reset(s->sse);
       rill__buf_clear(&s->whole);
+      s->body_bytes = 0;
     }
+    if (s->req.max_response && n > s->req.max_response - s->body_bytes) {
+      rill__stream_fail(s, RILL_E_LIMIT, s->http_status,
+                        "response longer than max_response_bytes (%llu)",
+                        (unsigned long long)s->req.max_response);
+      s->aborted = 1;
+      return 0;
+    }
+    s->body_bytes += n;
     if (s->ndjson)
       rc = frame_rc(s, rill_ndjson_feed(s->ndjson, ptr, n));
     else if (s->sse)
@@ -232,7 +241,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *user) {
   if (s->http_status >= 300 && s->http_status <= 399 && s->req.follow_redirects)
     return n; /* a redirect's body is dropped */
   {
-    size_t room = RILL__ERRBODY_MAX - s->errbody.len;
+    size_t room = s->errbody.limit - s->errbody.len;
     size_t take = n < room ? n : room;
     if (take && rill__buf_append(&s->errbody, ptr, take) != RILL_OK)
       take = 0;
@@ -316,6 +325,10 @@ static int setup_easy(rill_stream *s) {
   SET(CURLOPT_ERRORBUFFER, s->errbuf);
   SET(CURLOPT_HTTPHEADER, s->hdrs);
   SET(CURLOPT_USERAGENT, "rill/" RILL_VERSION_STRING);
+  if (q->low_speed_bytes > 0 && q->low_speed_ms > 0) {
+    SET(CURLOPT_LOW_SPEED_LIMIT, q->low_speed_bytes);
+    SET(CURLOPT_LOW_SPEED_TIME, (q->low_speed_ms + 999) / 1000);
+  }
   if (strcmp(q->method, "GET") == 0) {
     SET(CURLOPT_HTTPGET, 1L);
   } else {
@@ -467,7 +480,10 @@ int rill__stream_start(rill_client *c, rill__request *req, rill__decoder *dec,
   rill__buf_init(&s->errmsg, NULL, RILL__ERRMSG_LIMIT);
   rill__buf_init(&s->whole, c->pool,
                  req->max_body ? req->max_body : RILL__WHOLE_DEFAULT);
-  rill__buf_init(&s->errbody, c->pool, RILL__ERRBODY_MAX);
+  rill__buf_init(&s->errbody, c->pool,
+                 req->max_errbody && req->max_errbody < RILL__ERRBODY_MAX
+                     ? req->max_errbody
+                     : RILL__ERRBODY_MAX);
   rill__buf_init(&s->location, c->pool, LOCATION_LIMIT);
   fo.max_record_bytes = req->max_record;
   if (req->framing == RILL__FRAME_NDJSON)

@@ -85,6 +85,10 @@ typedef struct rill__request {
   size_t max_body;      /* WHOLE bodies and error bodies: cap (0: 16 MiB;
                            error bodies are read up to 64 KiB regardless) */
   size_t max_record;    /* framer max_record_bytes (0: default) */
+  uint64_t max_response;/* 2xx body bytes, framing excluded (0: no cap) */
+  size_t max_errbody;   /* error body bytes read (0: RILL__ERRBODY_MAX) */
+  long low_speed_bytes; /* RILL_E_TIMEOUT below this many bytes in */
+  long low_speed_ms;    /* ... this window (both 0: off) */
   rill_timeouts timeouts;
   rill_retry retry;
   int follow_redirects;

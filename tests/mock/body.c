@@ -234,6 +234,16 @@ static void src_init(msrc *s, const mock_resp *r, const char *lit,
     s->lit_len = lit ? len : r->body_len;
     if (!s->lit)
       s->lit_len = 0;
+    s->lit_total = s->lit_len;
+    if (!lit && r->repeat > 1 && s->lit_len <= UINT64_MAX / r->repeat)
+      s->lit_total = (uint64_t)s->lit_len * r->repeat;
+    if (!lit) {
+      s->pre = r->prefix;
+      s->pre_len = r->prefix ? r->prefix_len : 0;
+      s->suf = r->suffix;
+      s->suf_len = r->suffix ? r->suffix_len : 0;
+      s->lit_total += s->pre_len + s->suf_len;
+    }
     return;
   }
   s->gp = &r->gen;
@@ -243,8 +253,21 @@ static void src_init(msrc *s, const mock_resp *r, const char *lit,
 /* Contiguous bytes available at the read position (0 at the end). */
 static size_t src_peek(msrc *s, const char **p) {
   if (!s->gp) {
-    *p = s->lit + s->off;
-    return s->lit_len - (size_t)s->off;
+    uint64_t mid_end = s->lit_total - s->suf_len;
+    size_t at;
+    if (s->off >= s->lit_total)
+      return 0;
+    if (s->off < s->pre_len) {
+      *p = s->pre + s->off;
+      return s->pre_len - (size_t)s->off;
+    }
+    if (s->off >= mid_end) {
+      *p = s->suf + (s->off - mid_end);
+      return (size_t)(s->lit_total - s->off);
+    }
+    at = (size_t)((s->off - s->pre_len) % s->lit_len);
+    *p = s->lit + at;
+    return s->lit_len - at;
   }
   if (s->rec_pos == s->rec_len) {
     const gen_plan *pl = &s->plan;
@@ -330,7 +353,7 @@ void mock_bs_init(bstream *bs, const mock_resp *r, const char *lit,
   memset(bs, 0, sizeof *bs);
   src_init(&bs->src, r, lit, len);
   bs->total = bs->src.gp ? gen_total(bs->src.gp, &bs->src.plan)
-                         : bs->src.lit_len;
+                         : bs->src.lit_total;
   bs->sse = r->sse > 0;
   bs->fault = lit ? FAULT_NONE : r->fault;
   if (bs->fault == FAULT_REDIRECT)

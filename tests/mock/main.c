@@ -324,7 +324,10 @@ static void start_response(conn *c, const mock_resp *r, char *owned,
   else if (r->chunked >= 0)
     c->mode = r->chunked ? M_CHUNKED : M_LENGTH;
   else
-    c->mode = r->gen.kind != GEN_NONE ? M_CHUNKED : M_LENGTH;
+    c->mode = r->gen.kind != GEN_NONE || r->repeat > 1 || r->prefix ||
+                      r->suffix
+                  ? M_CHUNKED
+                  : M_LENGTH;
   c->close_after = c->close_after || r->close_after || !c->req.keep_alive ||
                    c->mode == M_CLOSE;
   need = 1024 + r->headers_len +

@@ -37,6 +37,9 @@
 #define MOCK_REC_TOTAL ((size_t)64 << 20)
 /* Scenario file and each body_file. */
 #define MOCK_MAX_FILE ((size_t)64 << 20)
+/* Largest "repeat" of a literal body: 10^12 copies, which no test client
+ * reads to the end (the mock stops when the client goes away). */
+#define MOCK_MAX_REPEAT ((uint64_t)1000000000000ULL)
 /* Default size of the oversize_record fault's record. */
 #define MOCK_OVERSIZE_DEFAULT ((uint64_t)80 << 20)
 
@@ -87,6 +90,9 @@ typedef struct mock_resp {
   int raw_framing;        /* headers set Content-Length/Transfer-Encoding */
   char *body;             /* literal body (owned), may be NULL */
   size_t body_len;
+  uint64_t repeat;        /* the literal body is sent this many times (>= 1) */
+  char *prefix, *suffix;  /* sent before / after the repeated body (owned) */
+  size_t prefix_len, suffix_len;
   gen_params gen;         /* kind GEN_NONE: literal body */
   int chunked;            /* -1: default (true for generated bodies) */
   int close_delimited;    /* no length, no chunks: body ends at close */
@@ -140,6 +146,9 @@ void mock_gen_plan(const gen_params *p, gen_plan *out);
 typedef struct msrc {
   const char *lit;        /* literal bytes (not owned) */
   size_t lit_len;
+  uint64_t lit_total;     /* prefix + lit_len times repeat + suffix */
+  const char *pre, *suf;  /* around a repeated literal (not owned) */
+  size_t pre_len, suf_len;
   const gen_params *gp;   /* NULL for a literal */
   gen_plan plan;
   uint64_t k;             /* next generator record */

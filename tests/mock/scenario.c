@@ -358,7 +358,7 @@ static int parse_resp(ctx *c, int obj, mock_resp *r) {
       "body_file", "body_base64", "generate", "chunked",
       "split",    "delay_ms", "first_byte_delay_ms", "fault",
       "fault_bytes", "redirect_to", "close", "close_delimited",
-      "http10",   "sse",      NULL};
+      "http10",   "sse",      "repeat",   "prefix",   "suffix",   NULL};
   uint64_t status = 0;
   char *s = NULL, *file = NULL;
   int i, n_bodies = 0, b;
@@ -428,6 +428,16 @@ static int parse_resp(ctx *c, int obj, mock_resp *r) {
   if ((i = rill__json_getz(&c->d, obj, "split")) >= 0 &&
       parse_split(c, i, r) < 0)
     return -1;
+  if (get_u64(c, obj, "repeat", &r->repeat) < 0 ||
+      get_string(c, obj, "prefix", &r->prefix, &r->prefix_len) < 0 ||
+      get_string(c, obj, "suffix", &r->suffix, &r->suffix_len) < 0)
+    return -1;
+  if ((r->prefix || r->suffix) && (r->gen.kind != GEN_NONE || !r->body_len))
+    return fail(c, "\"prefix\" and \"suffix\" need a non-empty literal body");
+  if (r->repeat > 1 && (r->gen.kind != GEN_NONE || !r->body_len))
+    return fail(c, "\"repeat\" needs a non-empty literal body");
+  if (r->repeat > MOCK_MAX_REPEAT)
+    return fail(c, "\"repeat\" must be at most 10^12");
   if (get_u64(c, obj, "delay_ms", &r->delay_ms) < 0 ||
       get_u64(c, obj, "first_byte_delay_ms", &r->first_byte_delay_ms) < 0 ||
       get_u64(c, obj, "fault_bytes", &r->fault_bytes) < 0)
@@ -443,6 +453,9 @@ static int parse_resp(ctx *c, int obj, mock_resp *r) {
   }
   if (get_string(c, obj, "redirect_to", &r->redirect_to, NULL) < 0)
     return -1;
+  if ((r->repeat > 1 || r->prefix || r->suffix) && r->fault != FAULT_NONE)
+    return fail(c, "\"repeat\", \"prefix\" and \"suffix\" cannot be "
+                   "combined with a fault");
   if (r->fault == FAULT_REDIRECT && !r->redirect_to)
     return fail(c, "fault \"redirect\" needs \"redirect_to\"");
   if (r->redirect_to && strpbrk(r->redirect_to, "\r\n"))
@@ -457,6 +470,8 @@ static int parse_resp(ctx *c, int obj, mock_resp *r) {
 }
 
 static void resp_free(mock_resp *r) {
+  free(r->prefix);
+  free(r->suffix);
   free(r->content_type);
   free(r->headers);
   free(r->body);
