@@ -87,6 +87,7 @@ static void free_client_memory(rill_client *c) {
 int rill_client_new(rill_client **out, const rill_client_opts *opts) {
   rill_client_opts o;
   rill_client *c;
+  CURLSHcode sc;
   if (!out)
     return RILL_E_INVALID;
   *out = NULL;
@@ -123,9 +124,16 @@ int rill_client_new(rill_client **out, const rill_client_opts *opts) {
   c->share = curl_share_init();
   if (!c->multi || !c->share)
     goto nomem;
-  if (curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) ||
-      curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) ||
-      curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT))
+  /* Sharing connections makes curl allocate its connection cache here:
+   * out of memory is RILL_E_NOMEM, not a refused option. */
+  sc = curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  if (sc == CURLSHE_OK)
+    sc = curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  if (sc == CURLSHE_OK)
+    sc = curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+  if (sc == CURLSHE_NOMEM)
+    goto nomem;
+  if (sc != CURLSHE_OK)
     goto internal;
   if (o.max_host_connections > 0 &&
       curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
