@@ -1,0 +1,266 @@
+/*
+ * sc_mock.c — the public API against rill-mock on 127.0.0.1 (scenario files
+ * in tests/mock/scenarios, tests/mock/CONTRACT.md): a chat per provider
+ * with thinking and tool calls, embeddings, model listing, an HTTP error,
+ * retry-then-ok and a stream cut mid-record. One mock per scenario serves
+ * every run; each run starts from a fresh client so that its allocation
+ * sequence (rill's and curl's) is the same every time.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mock_proc.h"
+#include "rill/chat.h"
+#include "rill/client.h"
+#include "rill/embeddings.h"
+#include "rill/error.h"
+#include "rill/models.h"
+#include "torture.h"
+
+/* Polls allowed per run (100 ms each at most): a bound, not a clock. */
+#define MAX_POLLS 600
+
+/* rill_stream_status still 1 after MAX_POLLS: not a rill code. */
+#define TT_STILL_RUNNING (-30)
+
+typedef enum call_kind { CALL_CHAT, CALL_EMBED, CALL_MODELS } call_kind;
+
+typedef struct mock_def {
+  const char *file;   /* scenario in RILL_SCENARIO_DIR, or NULL: inline */
+  const char *inline_json;
+  rill_provider provider;
+  const char *prefix; /* appended to the mock's base URL */
+  const char *model;
+  call_kind call;
+  int think;
+  int reset; /* rewind the response sequence before every run */
+} mock_def;
+
+typedef struct mock_ctx {
+  const mock_def *def;
+  mock_proc m;
+  char base[256];
+} mock_ctx;
+
+static int mock_setup(const mock_def *def, void **ctx) {
+  mock_ctx *c = calloc(1, sizeof *c);
+  char *json = NULL;
+  size_t len;
+  int rc;
+  if (!c)
+    return -1;
+  *ctx = c;
+  c->def = def;
+  if (def->file) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", RILL_SCENARIO_DIR, def->file);
+    if (!(json = tt_read_file(path, &len)))
+      return -1;
+  }
+  rc = mock_start(&c->m, RILL_MOCK_BIN, json ? json : def->inline_json, NULL);
+  free(json);
+  if (rc != 0)
+    return -1;
+  snprintf(c->base, sizeof c->base, "%s%s", c->m.base,
+           def->prefix ? def->prefix : "");
+  return 0;
+}
+
+static void mock_teardown(void *ctx) {
+  mock_ctx *c = ctx;
+  if (!c)
+    return;
+  mock_stop(&c->m);
+  free(c);
+}
+
+static void mock_prepare(void *ctx) {
+  mock_ctx *c = ctx;
+  if (c->def->reset)
+    free(mock_get(&c->m, "/__mock/reset"));
+}
+
+static void fill_endpoint(const mock_ctx *c, rill_endpoint *ep) {
+  memset(ep, 0, sizeof *ep);
+  ep->provider = c->def->provider;
+  ep->base_url = c->base;
+  if (ep->provider != RILL_PROVIDER_OLLAMA)
+    ep->api_key = "sk-torture-0123456789abcdef";
+}
+
+/* Retries stay on (their paths fail too) but wait a millisecond. */
+static void fill_retry(rill_retry *r) {
+  memset(r, 0, sizeof *r);
+  r->max_retries = 2;
+  r->base_delay_ms = 1;
+  r->max_delay_ms = 1;
+}
+
+static int drive(rill_client *cl, rill_stream *s) {
+  int i, rc;
+  for (i = 0; i < MAX_POLLS && rill_client_active(cl) > 0; i++) {
+    rc = rill_client_poll(cl, 100);
+    if (rc < 0)
+      return rc;
+  }
+  rc = rill_stream_status(s);
+  return rc == 1 ? TT_STILL_RUNNING : rc;
+}
+
+static int run_chat(mock_ctx *c, rill_client *cl, tt_run *r) {
+  static const rill_tool tool = {
+      "get_weather", "The weather in a city",
+      "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}"};
+  rill_message msg;
+  rill_chat_request req = RILL_CHAT_REQUEST_INIT;
+  rill_chat_callbacks cb = tt_chat_callbacks(r);
+  rill_stream *s = NULL;
+  int rc;
+  memset(&msg, 0, sizeof msg);
+  msg.role = RILL_ROLE_USER;
+  msg.content = "What is the weather in Oslo?";
+  fill_endpoint(c, &req.endpoint);
+  req.model = c->def->model;
+  req.messages = &msg;
+  req.n_messages = 1;
+  req.tools = &tool;
+  req.n_tools = 1;
+  req.think = c->def->think ? RILL_THINK_ON : RILL_THINK_DEFAULT;
+  req.timeouts.total_ms = 30000;
+  fill_retry(&req.retry);
+  rc = rill_chat_start(cl, &req, &cb, &s);
+  if (rc != RILL_OK) {
+    r->start_failed = 1;
+    return s ? RILL_E_INTERNAL : rc;
+  }
+  rc = drive(cl, s);
+  rill_stream_free(s);
+  return rc;
+}
+
+static int run_embed(mock_ctx *c, rill_client *cl, tt_run *r) {
+  static const char *const inputs[] = {"hello"};
+  rill_embed_request req = RILL_EMBED_REQUEST_INIT;
+  rill_embeddings *out = NULL;
+  char err[256];
+  size_t i;
+  int rc;
+  fill_endpoint(c, &req.endpoint);
+  req.model = c->def->model;
+  req.inputs = inputs;
+  req.n_inputs = 1; /* the scenario answers with one vector */
+  req.timeouts.total_ms = 30000;
+  fill_retry(&req.retry);
+  rc = rill_embed_remote(cl, &req, &out, err, sizeof err);
+  if (rc == RILL_OK) {
+    tt_log_fmt(&r->log, "n=%zu dims=%zu\n", out->n, out->dims);
+    for (i = 0; i < out->n * out->dims; i++)
+      tt_log_fmt(&r->log, "%a\n", (double)out->data[i]);
+  } else if (out) {
+    rc = RILL_E_INTERNAL;
+  }
+  rill_embeddings_free(out);
+  return rc;
+}
+
+static int on_model(void *user, const rill_model_info *m) {
+  tt_run *r = user;
+  tt_log_fmt(&r->log, "%s|%s|%lld|%s|%s\n", m->name, m->digest,
+             (long long)m->size, m->family, m->owned_by);
+  return 0;
+}
+
+static int run_models(mock_ctx *c, rill_client *cl, tt_run *r) {
+  rill_endpoint ep;
+  rill_timeouts t;
+  char err[256];
+  fill_endpoint(c, &ep);
+  memset(&t, 0, sizeof t);
+  t.total_ms = 30000;
+  return rill_models(cl, &ep, &t, on_model, r, err, sizeof err);
+}
+
+static int mock_run(void *ctx, tt_run *r) {
+  mock_ctx *c = ctx;
+  rill_client_opts o = RILL_CLIENT_OPTS_INIT;
+  rill_client *cl = NULL;
+  int rc = rill_client_new(&cl, &o);
+  if (rc != RILL_OK) {
+    r->start_failed = 1;
+    (void)tt_chat_callbacks(r); /* the chat contract: no callback at all */
+    return cl ? RILL_E_INTERNAL : rc;
+  }
+  switch (c->def->call) {
+  case CALL_CHAT:
+    rc = run_chat(c, cl, r);
+    break;
+  case CALL_EMBED:
+    rc = run_embed(c, cl, r);
+    break;
+  default:
+    rc = run_models(c, cl, r);
+    break;
+  }
+  rill_client_free(cl);
+  return rc;
+}
+
+/* 503 without Retry-After, then the answer; rewound before every run. */
+static const char k_retry_json[] =
+    "{\"routes\":[{\"method\":\"POST\",\"path\":\"/api/chat\",\"responses\":["
+    "{\"status\":503,\"body\":\"{\\\"error\\\":\\\"busy\\\"}\"},"
+    "{\"content_type\":\"application/x-ndjson\",\"split\":{\"mode\":\"records\"},"
+    "\"body\":\"{\\\"model\\\":\\\"m\\\",\\\"message\\\":{\\\"role\\\":"
+    "\\\"assistant\\\",\\\"content\\\":\\\"Hi\\\"},\\\"done\\\":false}\\n"
+    "{\\\"model\\\":\\\"m\\\",\\\"message\\\":{\\\"role\\\":\\\"assistant\\\","
+    "\\\"content\\\":\\\"\\\"},\\\"done\\\":true,\\\"done_reason\\\":\\\"stop\\\","
+    "\\\"prompt_eval_count\\\":3,\\\"eval_count\\\":1}\\n\"}]}]}";
+
+static const mock_def k_defs[] = {
+    {"ollama-tool-call.json", NULL, RILL_PROVIDER_OLLAMA, NULL, "llama3.2", CALL_CHAT, 0, 0},
+    {"ollama-thinking.json", NULL, RILL_PROVIDER_OLLAMA, NULL, "qwen3", CALL_CHAT, 1, 0},
+    {"openai-tool-call.json", NULL, RILL_PROVIDER_OPENAI, "/v1", "gpt-4o-mini", CALL_CHAT, 0, 0},
+    {"openai-chat.json", NULL, RILL_PROVIDER_OPENAI, "/v1", "gpt-4o-mini", CALL_CHAT, 0, 0},
+    {"gemini-chat.json", NULL, RILL_PROVIDER_GEMINI, "/v1beta", "gemini-2.5-flash", CALL_CHAT, 1, 0},
+    {"gemini-chat.json", NULL, RILL_PROVIDER_GEMINI, "/v1beta", "tools", CALL_CHAT, 0, 0},
+    {"anthropic-chat.json", NULL, RILL_PROVIDER_ANTHROPIC, "/thinking/v1", "claude-sonnet-4-20250514", CALL_CHAT, 1, 0},
+    {"anthropic-chat.json", NULL, RILL_PROVIDER_ANTHROPIC, "/tools/v1", "claude-sonnet-4-20250514", CALL_CHAT, 0, 0},
+    {"models.json", NULL, RILL_PROVIDER_OLLAMA, NULL, "nomic-embed-text", CALL_EMBED, 0, 0},
+    {"models.json", NULL, RILL_PROVIDER_OLLAMA, NULL, NULL, CALL_MODELS, 0, 0},
+    {"models.json", NULL, RILL_PROVIDER_OPENAI, "/v1", NULL, CALL_MODELS, 0, 0},
+    {"errors.json", NULL, RILL_PROVIDER_OLLAMA, NULL, "llama9", CALL_CHAT, 0, 0},
+    {NULL, k_retry_json, RILL_PROVIDER_OLLAMA, NULL, "m", CALL_CHAT, 0, 1},
+    {"anthropic-errors.json", NULL, RILL_PROVIDER_ANTHROPIC, "/truncated/v1", "claude-sonnet-4-20250514", CALL_CHAT, 0, 0},
+};
+
+#define DEF(i)                                                              \
+  static int setup_##i(void **ctx) { return mock_setup(&k_defs[i], ctx); }
+DEF(0) DEF(1) DEF(2) DEF(3) DEF(4) DEF(5) DEF(6) DEF(7) DEF(8) DEF(9)
+DEF(10) DEF(11) DEF(12) DEF(13)
+
+/* Codes the transport documents besides RILL_E_NOMEM (docs/testing.md,
+ * "Allocation failure (G3)"): none so far. */
+static const int k_also[] = {0};
+
+#define SC(name, i)                                                         \
+  { name, "mock", setup_##i, mock_prepare, mock_run, mock_teardown, k_also }
+
+const tt_scenario tt_mock_scenarios[] = {
+    SC("mock-chat-ollama-tools", 0),
+    SC("mock-chat-ollama-thinking", 1),
+    SC("mock-chat-openai-tools", 2),
+    SC("mock-chat-openai-text", 3),
+    SC("mock-chat-gemini-thinking", 4),
+    SC("mock-chat-gemini-tools", 5),
+    SC("mock-chat-anthropic-thinking", 6),
+    SC("mock-chat-anthropic-tools", 7),
+    SC("mock-embed-ollama", 8),
+    SC("mock-models-ollama", 9),
+    SC("mock-models-openai", 10),
+    SC("mock-http-error-404", 11),
+    SC("mock-retry-then-ok", 12),
+    SC("mock-midstream-close", 13),
+};
+const size_t tt_n_mock_scenarios =
+    sizeof tt_mock_scenarios / sizeof *tt_mock_scenarios;
