@@ -24,7 +24,12 @@
 /* rill_stream_status still 1 after MAX_POLLS: not a rill code. */
 #define TT_STILL_RUNNING (-30)
 
-typedef enum call_kind { CALL_CHAT, CALL_EMBED, CALL_MODELS } call_kind;
+typedef enum call_kind {
+  CALL_CHAT,       /* rill_chat_start, driven with rill_client_poll */
+  CALL_CHAT_RESULT,/* blocking rill_chat into a rill_chat_result */
+  CALL_EMBED,
+  CALL_MODELS
+} call_kind;
 
 typedef struct mock_def {
   const char *file;   /* scenario in RILL_SCENARIO_DIR, or NULL: inline */
@@ -35,6 +40,7 @@ typedef struct mock_def {
   call_kind call;
   int think;
   int reset; /* rewind the response sequence before every run */
+  size_t n_inputs; /* CALL_EMBED: texts sent (as many vectors come back) */
 } mock_def;
 
 typedef struct mock_ctx {
@@ -108,27 +114,30 @@ static int drive(rill_client *cl, rill_stream *s) {
   return rc == 1 ? TT_STILL_RUNNING : rc;
 }
 
+static const rill_tool k_tool = {
+    "get_weather", "The weather in a city",
+    "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}"};
+static const rill_message k_msg = {RILL_ROLE_USER, "What is the weather in Oslo?",
+                                   NULL, NULL, 0, NULL, 0, NULL, NULL};
+
+static void fill_chat(const mock_ctx *c, rill_chat_request *req) {
+  fill_endpoint(c, &req->endpoint);
+  req->model = c->def->model;
+  req->messages = &k_msg;
+  req->n_messages = 1;
+  req->tools = &k_tool;
+  req->n_tools = 1;
+  req->think = c->def->think ? RILL_THINK_ON : RILL_THINK_DEFAULT;
+  req->timeouts.total_ms = 30000;
+  fill_retry(&req->retry);
+}
+
 static int run_chat(mock_ctx *c, rill_client *cl, tt_run *r) {
-  static const rill_tool tool = {
-      "get_weather", "The weather in a city",
-      "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}"};
-  rill_message msg;
   rill_chat_request req = RILL_CHAT_REQUEST_INIT;
   rill_chat_callbacks cb = tt_chat_callbacks(r);
   rill_stream *s = NULL;
   int rc;
-  memset(&msg, 0, sizeof msg);
-  msg.role = RILL_ROLE_USER;
-  msg.content = "What is the weather in Oslo?";
-  fill_endpoint(c, &req.endpoint);
-  req.model = c->def->model;
-  req.messages = &msg;
-  req.n_messages = 1;
-  req.tools = &tool;
-  req.n_tools = 1;
-  req.think = c->def->think ? RILL_THINK_ON : RILL_THINK_DEFAULT;
-  req.timeouts.total_ms = 30000;
-  fill_retry(&req.retry);
+  fill_chat(c, &req);
   rc = rill_chat_start(cl, &req, &cb, &s);
   if (rc != RILL_OK) {
     r->start_failed = 1;
@@ -139,8 +148,59 @@ static int run_chat(mock_ctx *c, rill_client *cl, tt_run *r) {
   return rc;
 }
 
+/* The accumulator between the stream and the application: what it kept
+ * goes into the log after the application's own callbacks. */
+static int run_chat_result(mock_ctx *c, rill_client *cl, tt_run *r) {
+  rill_chat_request req = RILL_CHAT_REQUEST_INIT;
+  rill_chat_callbacks app = tt_chat_callbacks(r), cb;
+  rill_chat_result *res = NULL;
+  const rill_done *d;
+  const char *s;
+  size_t i, len;
+  int rc = rill_chat_result_new(&res);
+  if (rc != RILL_OK) {
+    r->start_failed = 1;
+    return res ? RILL_E_INTERNAL : rc;
+  }
+  rill_chat_result_callbacks(res, &app, &cb);
+  fill_chat(c, &req);
+  rc = rill_chat(cl, &req, &cb);
+  /* rill_chat cannot tell a failed start from a stream error; a failed
+   * start is one that ran no callback. */
+  r->start_failed = rc != RILL_OK && r->n_done + r->n_error == 0;
+  if (rc == RILL_OK && rill_chat_result_error(res)->code != RILL_OK) {
+    /* The stream succeeded but the result could not keep all of it. */
+    rc = rill_chat_result_error(res)->code;
+    r->n_done = 0; /* judged as a failure the application was told of */
+    r->n_error = 1;
+    r->err_code = rc;
+  } else if (rc == RILL_OK) {
+    s = rill_chat_result_text(res, &len);
+    tt_log_str(&r->log, "result text:");
+    tt_log_bytes(&r->log, s, len);
+    s = rill_chat_result_thinking(res, &len);
+    tt_log_str(&r->log, "\nresult thinking:");
+    tt_log_bytes(&r->log, s, len);
+    for (i = 0; i < rill_chat_result_n_tool_calls(res); i++) {
+      const rill_tool_call *tc = rill_chat_result_tool_call(res, i);
+      tt_log_fmt(&r->log, "\nresult tool:%s|%s|%s", tc->id, tc->name,
+                 tc->arguments);
+    }
+    if ((d = rill_chat_result_done(res)) != NULL)
+      tt_log_fmt(&r->log, "\nresult done:%s|%s\n", d->raw_finish, d->model);
+  } else if (rc == RILL_E_CANCELLED &&
+             rill_chat_result_error(res)->code != RILL_OK) {
+    /* The accumulator cancels the stream when it cannot keep a delta; its
+     * own error says why (rill/chat.h). */
+    rc = rill_chat_result_error(res)->code;
+    r->err_code = rc;
+  }
+  rill_chat_result_free(res);
+  return rc;
+}
+
 static int run_embed(mock_ctx *c, rill_client *cl, tt_run *r) {
-  static const char *const inputs[] = {"hello"};
+  static const char *const inputs[] = {"hello", "world"};
   rill_embed_request req = RILL_EMBED_REQUEST_INIT;
   rill_embeddings *out = NULL;
   char err[256];
@@ -149,7 +209,7 @@ static int run_embed(mock_ctx *c, rill_client *cl, tt_run *r) {
   fill_endpoint(c, &req.endpoint);
   req.model = c->def->model;
   req.inputs = inputs;
-  req.n_inputs = 1; /* the scenario answers with one vector */
+  req.n_inputs = c->def->n_inputs;
   req.timeouts.total_ms = 30000;
   fill_retry(&req.retry);
   rc = rill_embed_remote(cl, &req, &out, err, sizeof err);
@@ -195,6 +255,9 @@ static int mock_run(void *ctx, tt_run *r) {
   case CALL_CHAT:
     rc = run_chat(c, cl, r);
     break;
+  case CALL_CHAT_RESULT:
+    rc = run_chat_result(c, cl, r);
+    break;
   case CALL_EMBED:
     rc = run_embed(c, cl, r);
     break;
@@ -218,26 +281,29 @@ static const char k_retry_json[] =
     "\\\"prompt_eval_count\\\":3,\\\"eval_count\\\":1}\\n\"}]}]}";
 
 static const mock_def k_defs[] = {
-    {"ollama-tool-call.json", NULL, RILL_PROVIDER_OLLAMA, NULL, "llama3.2", CALL_CHAT, 0, 0},
-    {"ollama-thinking.json", NULL, RILL_PROVIDER_OLLAMA, NULL, "qwen3", CALL_CHAT, 1, 0},
-    {"openai-tool-call.json", NULL, RILL_PROVIDER_OPENAI, "/v1", "gpt-4o-mini", CALL_CHAT, 0, 0},
-    {"openai-chat.json", NULL, RILL_PROVIDER_OPENAI, "/v1", "gpt-4o-mini", CALL_CHAT, 0, 0},
-    {"gemini-chat.json", NULL, RILL_PROVIDER_GEMINI, "/v1beta", "gemini-2.5-flash", CALL_CHAT, 1, 0},
-    {"gemini-chat.json", NULL, RILL_PROVIDER_GEMINI, "/v1beta", "tools", CALL_CHAT, 0, 0},
-    {"anthropic-chat.json", NULL, RILL_PROVIDER_ANTHROPIC, "/thinking/v1", "claude-sonnet-4-20250514", CALL_CHAT, 1, 0},
-    {"anthropic-chat.json", NULL, RILL_PROVIDER_ANTHROPIC, "/tools/v1", "claude-sonnet-4-20250514", CALL_CHAT, 0, 0},
-    {"models.json", NULL, RILL_PROVIDER_OLLAMA, NULL, "nomic-embed-text", CALL_EMBED, 0, 0},
-    {"models.json", NULL, RILL_PROVIDER_OLLAMA, NULL, NULL, CALL_MODELS, 0, 0},
-    {"models.json", NULL, RILL_PROVIDER_OPENAI, "/v1", NULL, CALL_MODELS, 0, 0},
-    {"errors.json", NULL, RILL_PROVIDER_OLLAMA, NULL, "llama9", CALL_CHAT, 0, 0},
-    {NULL, k_retry_json, RILL_PROVIDER_OLLAMA, NULL, "m", CALL_CHAT, 0, 1},
-    {"anthropic-errors.json", NULL, RILL_PROVIDER_ANTHROPIC, "/truncated/v1", "claude-sonnet-4-20250514", CALL_CHAT, 0, 0},
+    {"ollama-tool-call.json", NULL, RILL_PROVIDER_OLLAMA, NULL, "llama3.2", CALL_CHAT, 0, 0, 0},
+    {"ollama-thinking.json", NULL, RILL_PROVIDER_OLLAMA, NULL, "qwen3", CALL_CHAT, 1, 0, 0},
+    {"openai-tool-call.json", NULL, RILL_PROVIDER_OPENAI, "/v1", "gpt-4o-mini", CALL_CHAT, 0, 0, 0},
+    {"openai-chat.json", NULL, RILL_PROVIDER_OPENAI, "/v1", "gpt-4o-mini", CALL_CHAT, 0, 0, 0},
+    {"gemini-chat.json", NULL, RILL_PROVIDER_GEMINI, "/v1beta", "gemini-2.5-flash", CALL_CHAT, 1, 0, 0},
+    {"gemini-chat.json", NULL, RILL_PROVIDER_GEMINI, "/v1beta", "tools", CALL_CHAT, 0, 0, 0},
+    {"anthropic-chat.json", NULL, RILL_PROVIDER_ANTHROPIC, "/thinking/v1", "claude-sonnet-4-20250514", CALL_CHAT, 1, 0, 0},
+    {"anthropic-chat.json", NULL, RILL_PROVIDER_ANTHROPIC, "/tools/v1", "claude-sonnet-4-20250514", CALL_CHAT, 0, 0, 0},
+    {"models.json", NULL, RILL_PROVIDER_OLLAMA, NULL, "nomic-embed-text", CALL_EMBED, 0, 0, 1},
+    {"models.json", NULL, RILL_PROVIDER_OLLAMA, NULL, NULL, CALL_MODELS, 0, 0, 0},
+    {"models.json", NULL, RILL_PROVIDER_OPENAI, "/v1", NULL, CALL_MODELS, 0, 0, 0},
+    {"errors.json", NULL, RILL_PROVIDER_OLLAMA, NULL, "llama9", CALL_CHAT, 0, 0, 0},
+    {NULL, k_retry_json, RILL_PROVIDER_OLLAMA, NULL, "m", CALL_CHAT, 0, 1, 0},
+    {"anthropic-errors.json", NULL, RILL_PROVIDER_ANTHROPIC, "/truncated/v1", "claude-sonnet-4-20250514", CALL_CHAT, 0, 0, 0},
+    {"gemini-chat.json", NULL, RILL_PROVIDER_GEMINI, "/v1beta", "gemini-embedding-001", CALL_EMBED, 0, 0, 2},
+    {"openai-tool-call.json", NULL, RILL_PROVIDER_OPENAI, "/v1", "gpt-4o-mini", CALL_CHAT_RESULT, 0, 0, 0},
+    {"ollama-thinking.json", NULL, RILL_PROVIDER_OLLAMA, NULL, "qwen3", CALL_CHAT_RESULT, 1, 0, 0},
 };
 
 #define DEF(i)                                                              \
   static int setup_##i(void **ctx) { return mock_setup(&k_defs[i], ctx); }
 DEF(0) DEF(1) DEF(2) DEF(3) DEF(4) DEF(5) DEF(6) DEF(7) DEF(8) DEF(9)
-DEF(10) DEF(11) DEF(12) DEF(13)
+DEF(10) DEF(11) DEF(12) DEF(13) DEF(14) DEF(15) DEF(16)
 
 /* Codes the transport documents besides RILL_E_NOMEM (docs/testing.md,
  * "Allocation failure (G3)"): none so far. */
@@ -261,6 +327,9 @@ const tt_scenario tt_mock_scenarios[] = {
     SC("mock-http-error-404", 11),
     SC("mock-retry-then-ok", 12),
     SC("mock-midstream-close", 13),
+    SC("mock-embed-gemini-batch", 14),
+    SC("mock-chat-result-openai-tools", 15),
+    SC("mock-chat-result-ollama-thinking", 16),
 };
 const size_t tt_n_mock_scenarios =
     sizeof tt_mock_scenarios / sizeof *tt_mock_scenarios;
