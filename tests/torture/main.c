@@ -145,7 +145,7 @@ static int one_run(const tt_scenario *s, void *ctx, uint64_t k,
 static void print_tally(const char *name, uint64_t n, const tally *t,
                         double secs) {
   int i;
-  printf("%-28s N=%-6llu runs=%-7llu", name, (unsigned long long)n,
+  printf("%-33s N=%-6llu runs=%-7llu", name, (unsigned long long)n,
          (unsigned long long)t->runs);
   for (i = 0; i < 32; i++)
     if (t->by_code[i])

@@ -168,6 +168,9 @@ static int run_json_parse(void *ctx, tt_run *r) {
   return RILL_OK;
 }
 
+/* Escapes, a control byte and invalid UTF-8 (replaced on output). */
+static const char k_odd[] = "caf\xC3\xA9 \"quoted\"\n\x01 bad \xFF end";
+
 static int run_json_writer(void *ctx, tt_run *r) {
   rill_jw *w = NULL;
   int rc, i;
@@ -185,7 +188,7 @@ static int run_json_writer(void *ctx, tt_run *r) {
   for (i = 0; i < 40; i++) {
     rill_jw_object_begin(w);
     rill_jw_key(w, "content", 7);
-    rill_jw_string(w, "caf\xC3\xA9 \"quoted\"\n\x01 bad \xFF end", 29);
+    rill_jw_string(w, k_odd, sizeof k_odd - 1);
     rill_jw_key(w, "n", 1);
     rill_jw_int(w, -i);
     rill_jw_key(w, "x", 1);
