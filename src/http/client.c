@@ -208,6 +208,18 @@ void rill__client_after_curl(rill_client *c) {
   check_all(c);
 }
 
+int rill__client_multi_failed(rill_client *c, int mc) {
+  rill_stream *s;
+  if (mc != CURLM_OUT_OF_MEMORY)
+    return RILL_E_INTERNAL;
+  for (s = c->streams; s; s = s->next)
+    if (s->state == ST_RUNNING) {
+      rill__stream_fail(s, RILL_E_NOMEM, 0, "out of memory in curl's multi handle");
+      rill__stream_end(s, RILL_E_NOMEM);
+    }
+  return RILL_E_NOMEM;
+}
+
 static void enter(rill_client *c) { c->depth++; }
 
 static void leave(rill_client *c) {
@@ -239,7 +251,7 @@ int64_t rill__client_next_deadline(rill_client *c) {
 
 int rill_client_poll(rill_client *c, int timeout_ms) {
   int64_t dl, now;
-  int wait, running = 0;
+  int wait, running = 0, rc = RILL_OK;
   CURLMcode mc = CURLM_OK;
   if (!c)
     return RILL_E_INVALID;
@@ -265,12 +277,12 @@ int rill_client_poll(rill_client *c, int timeout_ms) {
   if (mc == CURLM_OK)
     mc = curl_multi_perform(c->multi, &running);
   rill__client_after_curl(c);
-  leave(c);
   if (mc != CURLM_OK) {
     rill__log(RILL_LOG_ERROR, "curl multi: %s", curl_multi_strerror(mc));
-    return RILL_E_INTERNAL;
+    rc = rill__client_multi_failed(c, (int)mc);
   }
-  return c->n_active;
+  leave(c);
+  return mc == CURLM_OK ? c->n_active : rc;
 }
 
 int rill_client_wakeup(rill_client *c) {
