@@ -6,9 +6,11 @@
  * every run; each run starts from a fresh client so that its allocation
  * sequence (rill's and curl's) is the same every time.
  */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "mock_proc.h"
 #include "rill/chat.h"
@@ -27,6 +29,7 @@
 typedef enum call_kind {
   CALL_CHAT,       /* rill_chat_start, driven with rill_client_poll */
   CALL_CHAT_RESULT,/* blocking rill_chat into a rill_chat_result */
+  CALL_CHAT_LOOP,  /* rill_chat_start in event-loop mode (a host poll loop) */
   CALL_EMBED,
   CALL_MODELS
 } call_kind;
@@ -241,11 +244,110 @@ static int run_models(mock_ctx *c, rill_client *cl, tt_run *r) {
   return rill_models(cl, &ep, &t, on_model, r, err, sizeof err);
 }
 
+/* ---- event-loop mode: a minimal host loop over poll(2) ----------------- */
+
+#define HOST_FDS 16
+
+typedef struct host {
+  struct pollfd fds[HOST_FDS];
+  int n;
+  long long due; /* ms on CLOCK_MONOTONIC, -1: no timer */
+} host;
+
+static long long mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int host_watch(void *user, int fd, int events) {
+  host *h = user;
+  int i;
+  for (i = 0; i < h->n && h->fds[i].fd != fd; i++) {
+  }
+  if (events & RILL_POLL_REMOVE) {
+    if (i < h->n)
+      h->fds[i] = h->fds[--h->n];
+    return 0;
+  }
+  if (i == h->n) {
+    if (h->n == HOST_FDS)
+      return -1;
+    h->n++;
+  }
+  h->fds[i].fd = fd;
+  h->fds[i].events = (short)(((events & RILL_POLL_IN) ? POLLIN : 0) |
+                             ((events & RILL_POLL_OUT) ? POLLOUT : 0));
+  return 0;
+}
+
+static int host_timer(void *user, long ms) {
+  host *h = user;
+  h->due = ms < 0 ? -1 : mono_ms() + ms;
+  return 0;
+}
+
+/* Drive the client as an editor's loop would; a negative status from an
+ * action is the run's result (the stream is then left to rill_stream_free,
+ * and the callback check says whether it ended properly). */
+static int host_drive(host *h, rill_client *cl, rill_stream *s) {
+  int i, k, rc;
+  for (i = 0; i < MAX_POLLS * 10 && rill_client_active(cl) > 0; i++) {
+    struct pollfd fds[HOST_FDS];
+    long long now = mono_ms();
+    int n = h->n, wait = h->due < 0 ? 100 : (int)(h->due > now ? h->due - now : 0);
+    memcpy(fds, h->fds, sizeof fds);
+    if (poll(fds, (nfds_t)n, wait > 100 ? 100 : wait) < 0)
+      return RILL_E_IO;
+    for (k = 0; k < n; k++) {
+      if (!fds[k].revents)
+        continue;
+      rc = rill_client_socket_action(
+          cl, fds[k].fd,
+          ((fds[k].revents & (POLLIN | POLLHUP | POLLERR)) ? RILL_POLL_IN : 0) |
+              ((fds[k].revents & POLLOUT) ? RILL_POLL_OUT : 0));
+      if (rc < 0)
+        return rc;
+    }
+    if (h->due >= 0 && mono_ms() >= h->due) {
+      h->due = -1;
+      if ((rc = rill_client_timeout_action(cl)) < 0)
+        return rc;
+    }
+  }
+  rc = rill_stream_status(s);
+  return rc == 1 ? TT_STILL_RUNNING : rc;
+}
+
+static int run_chat_loop(mock_ctx *c, rill_client *cl, host *h, tt_run *r) {
+  rill_chat_request req = RILL_CHAT_REQUEST_INIT;
+  rill_chat_callbacks cb = tt_chat_callbacks(r);
+  rill_stream *s = NULL;
+  int rc;
+  fill_chat(c, &req);
+  rc = rill_chat_start(cl, &req, &cb, &s);
+  if (rc != RILL_OK) {
+    r->start_failed = 1;
+    return s ? RILL_E_INTERNAL : rc;
+  }
+  rc = host_drive(h, cl, s);
+  rill_stream_free(s);
+  return rc;
+}
+
 static int mock_run(void *ctx, tt_run *r) {
   mock_ctx *c = ctx;
   rill_client_opts o = RILL_CLIENT_OPTS_INIT;
+  rill_loop_callbacks lcb = {sizeof lcb, host_watch, host_timer, NULL};
   rill_client *cl = NULL;
-  int rc = rill_client_new(&cl, &o);
+  host h;
+  int rc;
+  memset(&h, 0, sizeof h);
+  h.due = -1;
+  lcb.user = &h;
+  if (c->def->call == CALL_CHAT_LOOP)
+    o.loop = &lcb;
+  rc = rill_client_new(&cl, &o);
   if (rc != RILL_OK) {
     r->start_failed = 1;
     (void)tt_chat_callbacks(r); /* the chat contract: no callback at all */
@@ -257,6 +359,9 @@ static int mock_run(void *ctx, tt_run *r) {
     break;
   case CALL_CHAT_RESULT:
     rc = run_chat_result(c, cl, r);
+    break;
+  case CALL_CHAT_LOOP:
+    rc = run_chat_loop(c, cl, &h, r);
     break;
   case CALL_EMBED:
     rc = run_embed(c, cl, r);
@@ -298,12 +403,14 @@ static const mock_def k_defs[] = {
     {"gemini-chat.json", NULL, RILL_PROVIDER_GEMINI, "/v1beta", "gemini-embedding-001", CALL_EMBED, 0, 0, 2},
     {"openai-tool-call.json", NULL, RILL_PROVIDER_OPENAI, "/v1", "gpt-4o-mini", CALL_CHAT_RESULT, 0, 0, 0},
     {"ollama-thinking.json", NULL, RILL_PROVIDER_OLLAMA, NULL, "qwen3", CALL_CHAT_RESULT, 1, 0, 0},
+    {"anthropic-chat.json", NULL, RILL_PROVIDER_ANTHROPIC, "/tools/v1", "claude-sonnet-4-20250514", CALL_CHAT_LOOP, 0, 0, 0},
+    {NULL, k_retry_json, RILL_PROVIDER_OLLAMA, NULL, "m", CALL_CHAT_LOOP, 0, 1, 0},
 };
 
 #define DEF(i)                                                              \
   static int setup_##i(void **ctx) { return mock_setup(&k_defs[i], ctx); }
 DEF(0) DEF(1) DEF(2) DEF(3) DEF(4) DEF(5) DEF(6) DEF(7) DEF(8) DEF(9)
-DEF(10) DEF(11) DEF(12) DEF(13) DEF(14) DEF(15) DEF(16)
+DEF(10) DEF(11) DEF(12) DEF(13) DEF(14) DEF(15) DEF(16) DEF(17) DEF(18)
 
 /* Codes the transport documents besides RILL_E_NOMEM (docs/testing.md,
  * "Allocation failure (G3)"): none so far. */
@@ -330,6 +437,8 @@ const tt_scenario tt_mock_scenarios[] = {
     SC("mock-embed-gemini-batch", 14),
     SC("mock-chat-result-openai-tools", 15),
     SC("mock-chat-result-ollama-thinking", 16),
+    SC("mock-loop-anthropic-tools", 17),
+    SC("mock-loop-retry-then-ok", 18),
 };
 const size_t tt_n_mock_scenarios =
     sizeof tt_mock_scenarios / sizeof *tt_mock_scenarios;
