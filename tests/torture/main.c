@@ -175,6 +175,8 @@ static int torture(const tt_scenario *s, uint64_t k_only, int m_only,
   memset(&t, 0, sizeof t);
   if (s->setup && s->setup(&ctx) != 0) {
     fprintf(stderr, "FAIL %s: set-up failed\n", s->name);
+    if (ctx && s->teardown)
+      s->teardown(ctx);
     return -1;
   }
   /* Warm-up: lazily made process-wide state must not count as a leak. */
@@ -187,6 +189,11 @@ static int torture(const tt_scenario *s, uint64_t k_only, int m_only,
   }
   /* The unfailed run's code and output are the scenario's expectation. */
   ref.log = ref_run.log.s ? ref_run.log.s : "";
+  if (n == 0) {
+    fprintf(stderr, "FAIL %s: it allocates nothing, so it tests nothing\n",
+            s->name);
+    t.failures++;
+  }
   for (m = RILL_FAIL_ONCE; m <= RILL_FAIL_FROM; m++) {
     if (m_only && m != m_only)
       continue;
