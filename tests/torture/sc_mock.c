@@ -385,6 +385,13 @@ static const char k_retry_json[] =
     "\\\"content\\\":\\\"\\\"},\\\"done\\\":true,\\\"done_reason\\\":\\\"stop\\\","
     "\\\"prompt_eval_count\\\":3,\\\"eval_count\\\":1}\\n\"}]}]}";
 
+/* 8 KB of generated Ollama lines with a line of binary garbage halfway
+ * (tests/mock/CONTRACT.md, fault "garbage"). */
+static const char k_garbage_json[] =
+    "{\"routes\":[{\"method\":\"POST\",\"path\":\"/api/chat\",\"responses\":["
+    "{\"generate\":{\"kind\":\"ollama_chat\",\"bytes\":8192},"
+    "\"fault\":\"garbage\"}]}]}";
+
 static const mock_def k_defs[] = {
     {"ollama-tool-call.json", NULL, RILL_PROVIDER_OLLAMA, NULL, "llama3.2", CALL_CHAT, 0, 0, 0},
     {"ollama-thinking.json", NULL, RILL_PROVIDER_OLLAMA, NULL, "qwen3", CALL_CHAT, 1, 0, 0},
@@ -405,12 +412,16 @@ static const mock_def k_defs[] = {
     {"ollama-thinking.json", NULL, RILL_PROVIDER_OLLAMA, NULL, "qwen3", CALL_CHAT_RESULT, 1, 0, 0},
     {"anthropic-chat.json", NULL, RILL_PROVIDER_ANTHROPIC, "/tools/v1", "claude-sonnet-4-20250514", CALL_CHAT_LOOP, 0, 0, 0},
     {NULL, k_retry_json, RILL_PROVIDER_OLLAMA, NULL, "m", CALL_CHAT_LOOP, 0, 1, 0},
+    {"anthropic-errors.json", NULL, RILL_PROVIDER_ANTHROPIC, "/auth/v1", "claude-sonnet-4-20250514", CALL_CHAT, 0, 0, 0},
+    {"gemini-errors.json", NULL, RILL_PROVIDER_GEMINI, "/v1beta", "midstream", CALL_CHAT, 0, 0, 0},
+    {NULL, k_garbage_json, RILL_PROVIDER_OLLAMA, NULL, "llama3.2", CALL_CHAT, 0, 0, 0},
 };
 
 #define DEF(i)                                                              \
   static int setup_##i(void **ctx) { return mock_setup(&k_defs[i], ctx); }
 DEF(0) DEF(1) DEF(2) DEF(3) DEF(4) DEF(5) DEF(6) DEF(7) DEF(8) DEF(9)
 DEF(10) DEF(11) DEF(12) DEF(13) DEF(14) DEF(15) DEF(16) DEF(17) DEF(18)
+DEF(19) DEF(20) DEF(21)
 
 /* Codes the transport documents besides RILL_E_NOMEM (docs/testing.md,
  * "Allocation failure (G3)"): none so far. */
@@ -439,6 +450,9 @@ const tt_scenario tt_mock_scenarios[] = {
     SC("mock-chat-result-ollama-thinking", 16),
     SC("mock-loop-anthropic-tools", 17),
     SC("mock-loop-retry-then-ok", 18),
+    SC("mock-http-auth-401", 19),
+    SC("mock-stream-error-gemini", 20),
+    SC("mock-garbage-ollama", 21),
 };
 const size_t tt_n_mock_scenarios =
     sizeof tt_mock_scenarios / sizeof *tt_mock_scenarios;
