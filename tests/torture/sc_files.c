@@ -174,8 +174,8 @@ static int model_setup(void **ctx) {
 static const char *const k_texts[] = {
     "The quick brown fox jumps over the lazy dog.",
     "",
-    "caf\xC3\xA9 na\xC3\xAFve r\xC3\xA9sum\xC3\xA9, \xCE\xB1\xCE\xB2 "
-    "\xE3\x81\x82 unbelievably",
+    ("caf\xC3\xA9 na\xC3\xAFve r\xC3\xA9sum\xC3\xA9, \xCE\xB1\xCE\xB2 "
+     "\xE3\x81\x82 unbelievably"),
 };
 
 static int run_embed(void *ctx, tt_run *r) {
