@@ -372,13 +372,15 @@ int rill__jw_image(rill_jw *w, const rill_image *img, int data_url) {
   size_t enc, olen = 0, total;
   unsigned char *buf;
   int rc;
+  /* Failures before rill_jw_string go into the writer too: its callers
+   * check only the writer's sticky error at the end. */
   if (img->len > (RILL__MAX_BODY / 4) * 3)
-    return RILL_E_LIMIT;
+    return rill__jw_fail(w, RILL_E_LIMIT);
   enc = 4 * ((img->len + 2) / 3) + 1;
   total = pre + enc;
   buf = rill__malloc(total);
   if (!buf)
-    return RILL_E_NOMEM;
+    return rill__jw_fail(w, RILL_E_NOMEM);
   if (data_url) {
     memcpy(buf, "data:", 5);
     memcpy(buf + 5, mime, strlen(mime));
@@ -386,7 +388,7 @@ int rill__jw_image(rill_jw *w, const rill_image *img, int data_url) {
   }
   if (mbedtls_base64_encode(buf + pre, enc, &olen, img->data, img->len) != 0) {
     rill__free(buf);
-    return RILL_E_INTERNAL;
+    return rill__jw_fail(w, RILL_E_INTERNAL);
   }
   rc = rill_jw_string(w, (const char *)buf, pre + olen);
   rill__free(buf);

@@ -154,12 +154,19 @@ static int acc_done(void *user, const rill_done *d) {
   rill_chat_result *r = user;
   const char *raw = d->raw_finish ? d->raw_finish : "";
   const char *model = d->model ? d->model : "";
-  r->done = *d;
   r->raw_finish = rill__strndup(raw, strlen(raw));
   r->model = rill__strndup(model, strlen(model));
-  r->done.raw_finish = r->raw_finish ? r->raw_finish : "";
-  r->done.model = r->model ? r->model : "";
-  r->has_done = 1;
+  if (r->raw_finish && r->model) {
+    r->done = *d;
+    r->done.raw_finish = r->raw_finish;
+    r->done.model = r->model;
+    r->has_done = 1;
+  } else {
+    /* The answer is complete, so the stream cannot fail any more: the
+     * result itself says it could not keep the done record (an empty
+     * model would pass for the server's). */
+    (void)set_error(r, RILL_E_NOMEM, "out of memory");
+  }
   return r->fwd.on_done ? r->fwd.on_done(r->fwd.user, d) : 0;
 }
 

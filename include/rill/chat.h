@@ -246,7 +246,10 @@ RILL_API size_t rill_chat_result_n_tool_calls(const rill_chat_result *r);
 RILL_API const rill_tool_call *rill_chat_result_tool_call(
     const rill_chat_result *r, size_t i);
 /* The done record (NULL until on_done ran) and the error (code RILL_OK
- * while none). Owned by r. */
+ * while none). Owned by r. When r could not keep part of the answer it has
+ * an error of its own (RILL_E_NOMEM, RILL_E_LIMIT) — and no done record if
+ * that happened in on_done — even though the stream succeeded: check both
+ * the call's status and this error. */
 RILL_API const rill_done *rill_chat_result_done(const rill_chat_result *r);
 RILL_API const rill_error_info *rill_chat_result_error(
     const rill_chat_result *r);

@@ -107,7 +107,9 @@ RILL_API void rill_client_free(rill_client *c);
  * run their callbacks, and return.
  * Returns: the number of streams still running (>= 0); RILL_E_STATE when
  * the client is in event-loop mode or called from a callback;
- * RILL_E_INTERNAL on a curl failure.
+ * RILL_E_NOMEM when curl ran out of memory (every stream in flight then
+ * ended with RILL_E_NOMEM and its on_error); RILL_E_INTERNAL on another
+ * curl failure.
  * Thread: the driving thread.
  */
 RILL_API int rill_client_poll(rill_client *c, int timeout_ms);

@@ -87,6 +87,7 @@ static void free_client_memory(rill_client *c) {
 int rill_client_new(rill_client **out, const rill_client_opts *opts) {
   rill_client_opts o;
   rill_client *c;
+  CURLSHcode sc;
   if (!out)
     return RILL_E_INVALID;
   *out = NULL;
@@ -124,9 +125,16 @@ int rill_client_new(rill_client **out, const rill_client_opts *opts) {
   c->share = curl_share_init();
   if (!c->multi || !c->share)
     goto nomem;
-  if (curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) ||
-      curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) ||
-      curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT))
+  /* Sharing connections makes curl allocate its connection cache here:
+   * out of memory is RILL_E_NOMEM, not a refused option. */
+  sc = curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  if (sc == CURLSHE_OK)
+    sc = curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  if (sc == CURLSHE_OK)
+    sc = curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+  if (sc == CURLSHE_NOMEM)
+    goto nomem;
+  if (sc != CURLSHE_OK)
     goto internal;
   if (o.max_host_connections > 0 &&
       curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
@@ -201,6 +209,18 @@ void rill__client_after_curl(rill_client *c) {
   check_all(c);
 }
 
+int rill__client_multi_failed(rill_client *c, int mc) {
+  rill_stream *s;
+  if (mc != CURLM_OUT_OF_MEMORY)
+    return RILL_E_INTERNAL;
+  for (s = c->streams; s; s = s->next)
+    if (s->state == ST_RUNNING) {
+      rill__stream_fail(s, RILL_E_NOMEM, 0, "out of memory in curl's multi handle");
+      rill__stream_end(s, RILL_E_NOMEM);
+    }
+  return RILL_E_NOMEM;
+}
+
 static void enter(rill_client *c) { c->depth++; }
 
 static void leave(rill_client *c) {
@@ -232,7 +252,7 @@ int64_t rill__client_next_deadline(rill_client *c) {
 
 int rill_client_poll(rill_client *c, int timeout_ms) {
   int64_t dl, now;
-  int wait, running = 0;
+  int wait, running = 0, rc = RILL_OK;
   CURLMcode mc = CURLM_OK;
   if (!c)
     return RILL_E_INVALID;
@@ -258,12 +278,12 @@ int rill_client_poll(rill_client *c, int timeout_ms) {
   if (mc == CURLM_OK)
     mc = curl_multi_perform(c->multi, &running);
   rill__client_after_curl(c);
-  leave(c);
   if (mc != CURLM_OK) {
     rill__log(RILL_LOG_ERROR, "curl multi: %s", curl_multi_strerror(mc));
-    return RILL_E_INTERNAL;
+    rc = rill__client_multi_failed(c, (int)mc);
   }
-  return c->n_active;
+  leave(c);
+  return mc == CURLM_OK ? c->n_active : rc;
 }
 
 int rill_client_wakeup(rill_client *c) {

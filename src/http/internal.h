@@ -152,6 +152,13 @@ void rill__client_give_easy(rill_client *c, CURL *e);
 /* Run the drive cycle after curl made progress: finished transfers,
  * cancels, clocks, retry wake-ups, pending starts. */
 void rill__client_after_curl(rill_client *c);
+/* curl_multi_perform / _socket_action returned mc. Out of memory leaves
+ * the transfers curl was driving in an unknown state (a socket it could
+ * not record is never watched): every running stream ends with
+ * RILL_E_NOMEM and its on_error, so none is left without an end. Returns
+ * the status for the caller: RILL_E_NOMEM or RILL_E_INTERNAL. Call between
+ * enter and leave. */
+int rill__client_multi_failed(rill_client *c, int mc);
 uint64_t rill__client_random(void *client);
 /* Nearest rill deadline of any stream (absolute ms), -1 none. */
 int64_t rill__client_next_deadline(rill_client *c);

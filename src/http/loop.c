@@ -93,8 +93,10 @@ static int action(rill_client *c, curl_socket_t fd, int mask) {
   }
   mc = curl_multi_socket_action(c->multi, fd, mask, &running);
   rill__client_after_curl(c);
+  if (mc != CURLM_OK)
+    rc = rill__client_multi_failed(c, (int)mc);
   rill__client_leave(c);
-  return mc == CURLM_OK ? c->n_active : RILL_E_INTERNAL;
+  return mc == CURLM_OK ? c->n_active : rc;
 }
 
 int rill_client_socket_action(rill_client *c, int fd, int events) {

@@ -664,10 +664,10 @@ static void http_error(rill_stream *s, long status, const char *extra) {
   s->fail_code = rill__status_from_http(status);
   s->fail_http = status;
   rill__buf_append(&s->errmsg, head, (size_t)n);
-  if (s->errbody.len > 0) {
-    size_t before;
-    rill__buf_append(&s->errmsg, ": ", 2);
-    before = s->errmsg.len;
+  /* Only when ": " went in may it be taken back below (out of memory
+   * leaves errmsg shorter, even empty). */
+  if (s->errbody.len > 0 && rill__buf_append(&s->errmsg, ": ", 2) == RILL_OK) {
+    size_t before = s->errmsg.len;
     if (s->dec->ops->http_error_message)
       s->dec->ops->http_error_message(s->dec, status, s->errbody.data,
                                       s->errbody.len, &s->errmsg);

@@ -146,6 +146,12 @@ int rill__json_double(const rill__json *d, int i, double *out);
  * then hold part of it). */
 int rill__json_minify(rill__buf *out, const char *json, size_t len);
 
+/* Make rc the writer's sticky error (RILL_OK is ignored), for helpers that
+ * produce a value outside the writer and fail before writing it: the
+ * writer must not go on as if the value had been written. Returns the
+ * sticky error. */
+int rill__jw_fail(rill_jw *w, int rc);
+
 /* Number text helpers usable without a document. */
 int rill__parse_int64(const char *s, size_t n, int64_t *out);
 int rill__parse_uint64(const char *s, size_t n, uint64_t *out);

@@ -63,6 +63,12 @@ static int fail(rill_jw *w, int rc) {
   return w->err;
 }
 
+int rill__jw_fail(rill_jw *w, int rc) {
+  if (!w)
+    return RILL_E_INVALID;
+  return rc == RILL_OK ? w->err : fail(w, rc);
+}
+
 /* Append n bytes and keep the NUL after them. */
 static int put(rill_jw *w, const char *p, size_t n) {
   int rc = rill__buf_reserve(&w->buf, n + 1);
