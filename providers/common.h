@@ -20,9 +20,11 @@
 #include "rill/json.h"
 #include "rill/request.h"
 
-/* The code of a stream that ended without its final frame. The transport
- * contract asks for RILL_E_PROTOCOL with a "truncated stream" message. */
-#define RILL__E_TRUNCATED_STREAM RILL_E_PROTOCOL
+/* The code of a stream that ended without its final frame, whether the
+ * connection was cut or closed cleanly: either way the answer is incomplete
+ * (RELIABILITY §3.3 scenario 6), and the message says which frame is
+ * missing ("truncated stream: ..."). */
+#define RILL__E_TRUNCATED_STREAM RILL_E_TRUNCATED
 /* The code of an error object inside a 200 stream (the server failed
  * after it had started answering). */
 #define RILL__E_STREAM_ERROR RILL_E_UNAVAILABLE

@@ -90,8 +90,11 @@ struct rill_stream {
   /* the current attempt */
   long http_status;    /* last final status line */
   int headers_done;    /* a final (non-1xx) header block ended */
+  int html_body;       /* Content-Type text/html: a proxy's or portal's
+                          page, never a provider's stream or answer */
   int body_2xx;        /* the body is being framed */
   uint64_t body_bytes; /* of the 2xx body this attempt (max_response) */
+  uint64_t sse_events; /* SSE events of the 2xx body this attempt */
   int aborted;         /* the write callback stopped the transfer */
   rill__buf errbody;   /* non-2xx body, up to RILL__ERRBODY_MAX */
   rill__buf location;  /* Location header of a 3xx */

@@ -98,12 +98,29 @@ static int on_sse(void *user, const rill_sse_event *ev) {
     s->dec_rc = RILL_E_CANCELLED;
     return 1;
   }
+  s->sse_events++;
   rc = s->dec->ops->on_event(s->dec, ev);
   if (rc < 0) {
     s->dec_rc = rc;
     return 1;
   }
   return 0;
+}
+
+/* A Content-Type value of text/html (any case, parameters allowed). */
+static int is_html(const char *v, size_t n) {
+  static const char want[] = "text/html";
+  size_t i, k = sizeof want - 1;
+  if (n < k || (n > k && v[k] != ';' && v[k] != ' ' && v[k] != '\t'))
+    return 0;
+  for (i = 0; i < k; i++) {
+    char a = v[i];
+    if (a >= 'A' && a <= 'Z')
+      a = (char)(a + 32);
+    if (a != want[i])
+      return 0;
+  }
+  return 1;
 }
 
 static int ieq_prefix(const char *line, size_t n, const char *name) {
@@ -151,6 +168,7 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *user) {
     }
     s->http_status = st;
     s->headers_done = 0;
+    s->html_body = 0;
     s->ra_s_ms = s->ra_ms = -1;
     rill__buf_clear(&s->location);
     return n;
@@ -170,6 +188,9 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *user) {
     header_value(buf, n, 11, &v, &vlen);
     if (!rill__retry_parse_after(v, vlen, (int64_t)time(NULL), &s->ra_s_ms))
       s->ra_s_ms = -1;
+  } else if (ieq_prefix(buf, n, "content-type")) {
+    header_value(buf, n, 12, &v, &vlen);
+    s->html_body = is_html(v, vlen);
   } else if (ieq_prefix(buf, n, "location")) {
     header_value(buf, n, 8, &v, &vlen);
     rill__buf_clear(&s->location);
@@ -200,6 +221,17 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *user) {
         rill_sse_reset(s->sse);
       rill__buf_clear(&s->whole);
       s->body_bytes = 0;
+      s->sse_events = 0;
+    }
+    if (s->html_body) {
+      /* No provider answers in HTML; a proxy, captive portal or wrong URL
+       * does. Say so instead of failing on its first "<" or, for SSE, on
+       * a stream without events. */
+      rill__stream_fail(s, RILL_E_PROTOCOL, s->http_status,
+                        "the server answered with an HTML page "
+                        "(Content-Type: text/html), not the provider's API");
+      s->aborted = 1;
+      return 0;
     }
     if (s->req.max_response && n > s->req.max_response - s->body_bytes) {
       rill__stream_fail(s, RILL_E_LIMIT, s->http_status,
@@ -839,6 +871,16 @@ static void finish_2xx(rill_stream *s) {
   if (atomic_load(&s->cancel)) {
     rill__stream_fail(s, RILL_E_CANCELLED, s->http_status, "cancelled");
     rill__stream_end(s, RILL_E_CANCELLED);
+    return;
+  }
+  if (s->sse && s->sse_events == 0 && s->body_bytes > 0) {
+    /* Bytes, but not one event: not an event stream at all (a JSON
+     * object, plain text), which is not the same as a stream cut short. */
+    rill__stream_fail(s, RILL_E_PROTOCOL, s->http_status,
+                      "the body is not an event stream: %llu bytes without "
+                      "one SSE event",
+                      (unsigned long long)s->body_bytes);
+    rill__stream_end(s, s->fail_code);
     return;
   }
   rc = s->dec->ops->on_end(s->dec);

@@ -43,7 +43,7 @@ typedef struct rill__decoder_ops {
   /* A complete SSE event. Same returns. */
   int (*on_event)(rill__decoder *d, const rill_sse_event *ev);
   /* The 2xx body ended cleanly. Return RILL_OK when the final frame was
-   * seen (and on_done was delivered), else fail with RILL_E_PROTOCOL
+   * seen (and on_done was delivered), else fail with RILL_E_TRUNCATED
    * ("truncated stream: …"). */
   int (*on_end)(rill__decoder *d);
   /* A non-2xx answer (after retries): append the provider's own error

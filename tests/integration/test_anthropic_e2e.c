@@ -331,7 +331,7 @@ static void test_truncated(void **state) {
   rill_chat_result_free(res);
   /* A clean end without message_stop. */
   assert_int_equal(chat(&g_errors, "/nodone", RILL_THINK_DEFAULT, NULL, 0, &res),
-                   RILL_E_PROTOCOL);
+                   RILL_E_TRUNCATED);
   assert_string_equal(rill_chat_result_text(res, NULL), TEXT);
   assert_null(rill_chat_result_done(res));
   e = rill_chat_result_error(res);

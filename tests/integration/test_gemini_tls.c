@@ -517,7 +517,7 @@ static void test_errors(void **state) {
                "the prompt was blocked (blockReason SAFETY)");
   expect_error(c, &m, "midstream", RILL_E_UNAVAILABLE, 200,
                "The model is overloaded. Please try again later.");
-  expect_error(c, &m, "truncated", RILL_E_PROTOCOL, -1,
+  expect_error(c, &m, "truncated", RILL_E_TRUNCATED, -1,
                "truncated stream: the answer ended without a finishReason");
   /* A connection closed mid-record: the transport's own code. */
   expect_error(c, &m, "cut", RILL_E_TRUNCATED, -1, "");

@@ -26,7 +26,7 @@
 
 /* A body that ends cleanly without the final frame: the providers' code
  * for it (RILL__E_TRUNCATED_STREAM, providers/common.h). */
-#define END_WITHOUT_FINAL RILL_E_PROTOCOL
+#define END_WITHOUT_FINAL RILL_E_TRUNCATED
 
 #define KEY "sk-hostile-SECRET-0123456789abcdef"
 
@@ -135,21 +135,24 @@ static void test_s06_truncated(void **st) {
   assert_true(o.n_text > 0 && is_word_prefix(&o, -1));
 }
 
-/* 7. A 200 that is not a stream of the expected kind. rill does not judge
- * the Content-Type; it reports what the body is: for NDJSON a line that is
- * not JSON (RILL_E_JSON), for SSE no event at all, so the stream ends
- * without its final frame (RILL_E_PROTOCOL). Never success, never text. */
+/* 7. A 200 that is not a stream of the expected kind. An HTML page
+ * (Content-Type text/html: a proxy, a captive portal, a wrong URL) is
+ * RILL_E_PROTOCOL before its first byte is parsed. Otherwise rill reports
+ * what the body is: for NDJSON a line that is not JSON (RILL_E_JSON), for
+ * SSE a body without the final frame. Never success, never text. */
 static void test_s07_not_a_stream(void **st) {
   obs o;
   (void)st;
-  assert_int_equal(run("s07-html", NULL, &o), RILL_E_JSON);
+  assert_int_equal(run("s07-html", NULL, &o), RILL_E_PROTOCOL);
   assert_int_equal(o.text_len, 0);
+  assert_non_null(strstr(o.msg, "HTML page"));
   assert_int_equal(run("s07-text", NULL, &o), RILL_E_JSON);
   assert_int_equal(o.text_len, 0);
   assert_int_equal(run("s07-html", &k_openai, &o), RILL_E_PROTOCOL);
   assert_int_equal(o.text_len, 0);
   assert_int_equal(run("s07-oai-json", &k_openai, &o), RILL_E_PROTOCOL);
   assert_int_equal(o.text_len, 0);
+  assert_non_null(strstr(o.msg, "not an event stream"));
 }
 
 /* 8. Error bodies: the provider's message; a 10 MiB body read only up to

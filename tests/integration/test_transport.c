@@ -149,9 +149,9 @@ static int t_on_end(rill__decoder *base) {
   tdec *d = (tdec *)base;
   if (d->done)
     return RILL_OK;
-  rill__stream_fail(base->stream, RILL_E_PROTOCOL, 200,
+  rill__stream_fail(base->stream, RILL_E_TRUNCATED, 200,
                     "truncated stream: no final frame");
-  return RILL_E_PROTOCOL;
+  return RILL_E_TRUNCATED;
 }
 
 static void t_http_error(rill__decoder *base, long status, const char *body,

@@ -81,9 +81,9 @@ static void test_truncated(void **state) {
   (void)state;
   check_all(make_chat, FEED_SSE, "anthropic_truncated.sse",
             "text:Hi\n"
-            "error:E_PROTOCOL|truncated stream: no message_stop after the "
+            "error:E_TRUNCATED|truncated stream: no message_stop after the "
             "stop_reason\n",
-            RILL_E_PROTOCOL);
+            RILL_E_TRUNCATED);
 }
 
 static void test_whole(void **state) {
@@ -210,9 +210,9 @@ static void test_odd_streams(void **state) {
              RILL_E_PROTOCOL);
   /* Nothing at all (only pings): truncated. */
   run_inline(EV("ping", "{\"type\": \"ping\"}"),
-             "error:E_PROTOCOL|truncated stream: the answer ended without "
+             "error:E_TRUNCATED|truncated stream: the answer ended without "
              "message_stop\n",
-             RILL_E_PROTOCOL);
+             RILL_E_TRUNCATED);
 }
 
 static void test_too_many_calls(void **state) {

@@ -82,9 +82,9 @@ static void test_truncated(void **state) {
   check_all(make_chat, FEED_SSE, "gemini_truncated.sse",
             "text:Rust\n"
             "text: gives you <speed> & safety: é🦀\\x0A\n"
-            "error:E_PROTOCOL|truncated stream: the answer ended without a "
+            "error:E_TRUNCATED|truncated stream: the answer ended without a "
             "finishReason\n",
-            RILL_E_PROTOCOL);
+            RILL_E_TRUNCATED);
 }
 
 static void test_safety_finish(void **state) {
@@ -161,8 +161,8 @@ static void test_odd_streams(void **state) {
              RILL_OK);
   /* An empty stream is truncated; a function call without a name is a
    * protocol error; JSON that is not an object too. */
-  run_inline("\r\n", "error:E_PROTOCOL|truncated stream: the answer ended "
-             "without a finishReason\n", RILL_E_PROTOCOL);
+  run_inline("\r\n", "error:E_TRUNCATED|truncated stream: the answer ended "
+             "without a finishReason\n", RILL_E_TRUNCATED);
   run_inline("data: {\"candidates\":[{\"content\":{\"parts\":[{\"functionCall\":"
              "{\"args\":{}}}]}}]}\r\n\r\n",
              "error:E_PROTOCOL|a functionCall without a name\n",

@@ -86,9 +86,9 @@ static void test_truncated(void **state) {
   check_all(make_chat, FEED_NDJSON, "ollama_chat_truncated.ndjson",
             "text:Hel\n"
             "text:lo\n"
-            "error:E_PROTOCOL|truncated stream: the answer ended without a "
+            "error:E_TRUNCATED|truncated stream: the answer ended without a "
             "\"done\":true line\n",
-            RILL_E_PROTOCOL);
+            RILL_E_TRUNCATED);
 }
 
 static void test_generate(void **state) {
@@ -155,9 +155,9 @@ static void test_odd_lines(void **state) {
              "error:E_PROTOCOL|a tool call without a name\n", RILL_E_PROTOCOL);
   /* An empty body. */
   run_once(make_chat, FEED_NDJSON, "", 0, 0, 0,
-           "error:E_PROTOCOL|truncated stream: the answer ended without a "
+           "error:E_TRUNCATED|truncated stream: the answer ended without a "
            "\"done\":true line\n",
-           RILL_E_PROTOCOL);
+           RILL_E_TRUNCATED);
 }
 
 static void test_cancel(void **state) {
@@ -610,7 +610,7 @@ static void test_pull(void **state) {
         rill__ollama_pull_decoder_new(on_pull, &l, err, sizeof err, &d),
         RILL_OK);
     assert_int_equal(feed(d, FEED_NDJSON, trunc, sizeof trunc - 1, 0, 0),
-                     RILL_E_PROTOCOL);
+                     RILL_E_TRUNCATED);
     d->ops->destroy(d);
     assert_string_equal(err,
                         "truncated stream: the pull ended without \"success\"");

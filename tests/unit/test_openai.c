@@ -107,17 +107,17 @@ static void test_errors(void **state) {
 static void test_truncated(void **state) {
   (void)state;
   check_all(make_chat, FEED_SSE, "openai_truncated_nodone.sse",
-            "text:Hi\nerror:E_PROTOCOL|truncated stream: no \"data: [DONE]\" "
+            "text:Hi\nerror:E_TRUNCATED|truncated stream: no \"data: [DONE]\" "
             "after the finish_reason\n",
-            RILL_E_PROTOCOL);
+            RILL_E_TRUNCATED);
   check_all(make_chat, FEED_SSE, "openai_truncated_nofinish.sse",
-            "text:Hi\nerror:E_PROTOCOL|truncated stream: the answer ended "
+            "text:Hi\nerror:E_TRUNCATED|truncated stream: the answer ended "
             "without a finish_reason\n",
-            RILL_E_PROTOCOL);
+            RILL_E_TRUNCATED);
   check_all(make_chat, FEED_SSE, "openai_done_nofinish.sse",
-            "text:Hi\nerror:E_PROTOCOL|truncated stream: [DONE] without a "
+            "text:Hi\nerror:E_TRUNCATED|truncated stream: [DONE] without a "
             "finish_reason\n",
-            RILL_E_PROTOCOL);
+            RILL_E_TRUNCATED);
 }
 
 static void test_whole(void **state) {
