@@ -3,7 +3,8 @@
  * public chat API against rill-mock on 127.0.0.1: every allocation of a
  * whole chat (client, request, curl, framer, decoder) failed in turn, once
  * and from then on, and cancellation from a callback while records are
- * still arriving.
+ * still arriving, and a client freed with its streams in flight (owned by
+ * the caller, or freeing themselves) and built with connection limits.
  *
  * What must hold for each injected failure: the call returns (no crash),
  * either RILL_OK with the exact text or a negative code after on_error, and
@@ -215,6 +216,59 @@ static void test_cancel_in_callback(void **st) {
   }
 }
 
+/* rill_client_free with streams running: each gets on_error with
+ * RILL_E_CANCELLED once; the caller's stream outlives the client (its
+ * status readable, freed after), the self-freeing one goes with it. */
+static void test_free_client_mid_stream(void **st) {
+  rill_client *c = NULL;
+  rill_client_opts o = RILL_CLIENT_OPTS_INIT;
+  rill_stream *s = NULL;
+  rill_chat_request req = RILL_CHAT_REQUEST_INIT;
+  rill_chat_callbacks cb1, cb2;
+  rill_message msg;
+  char url[160];
+  acc a1, a2;
+  uint64_t base;
+  (void)st;
+  assert_int_equal(one_chat(1, &a1), RILL_OK);
+  base = stat_of(0);
+  memset(&a1, 0, sizeof a1);
+  memset(&a2, 0, sizeof a2);
+  memset(&msg, 0, sizeof msg);
+  set_req(&req, &msg, 1, url, sizeof url);
+  set_cb(&cb1, &a1);
+  set_cb(&cb2, &a2);
+  o.max_host_connections = 2;
+  o.max_total_connections = 4;
+  assert_int_equal(rill_client_new(&c, &o), RILL_OK);
+  assert_int_equal(rill_chat_start(c, &req, &cb1, &s), RILL_OK);
+  assert_int_equal(rill_chat_start(c, &req, &cb2, NULL), RILL_OK);
+  assert_int_equal(rill_client_active(c), 2);
+  rill_client_free(c);
+  assert_int_equal(a1.n_error, 1);
+  assert_int_equal(a2.n_error, 1);
+  assert_int_equal(a1.n_done + a2.n_done, 0);
+  assert_int_equal(rill_stream_status(s), RILL_E_CANCELLED);
+  rill_stream_free(s);
+  assert_int_equal(stat_of(0), base);
+}
+
+/* Invalid connection limits are refused before anything is allocated. */
+static void test_client_opts_invalid(void **st) {
+  rill_client *c = NULL;
+  rill_client_opts o = RILL_CLIENT_OPTS_INIT;
+  uint64_t base = stat_of(0);
+  (void)st;
+  o.max_host_connections = -1;
+  assert_int_equal(rill_client_new(&c, &o), RILL_E_INVALID);
+  assert_null(c);
+  o.max_host_connections = 0;
+  o.max_total_connections = -1;
+  assert_int_equal(rill_client_new(&c, &o), RILL_E_INVALID);
+  assert_null(c);
+  assert_int_equal(stat_of(0), base);
+}
+
 static int setup(void **st) {
   (void)st;
   if (rill_global_init(NULL) != RILL_OK)
@@ -234,6 +288,8 @@ int main(void) {
       cmocka_unit_test(test_nomem_ollama),
       cmocka_unit_test(test_nomem_openai),
       cmocka_unit_test(test_cancel_in_callback),
+      cmocka_unit_test(test_free_client_mid_stream),
+      cmocka_unit_test(test_client_opts_invalid),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
