@@ -31,8 +31,18 @@
 /* A chat takes a few hundred allocations; the bound only stops a runaway. */
 #define MAX_K 5000
 
-static const char *scenario =
+/* Error bodies are kept up to 64 KiB: this one is longer. */
+#define BIG_BODY 70000
+
+/* The scenario: /empty (a 200 with no body), the two chats, then /big (a
+ * 400 with a BIG_BODY-byte body, added by setup); /empty and /big are
+ * under an Ollama base URL. */
+static char g_scenario[BIG_BODY + 4096];
+
+static const char *scenario_head =
     "{\"routes\":["
+    "{\"method\":\"POST\",\"path\":\"/empty/api/chat\",\"responses\":[{\"status\":200,"
+    "\"content_type\":\"application/x-ndjson\",\"body\":\"\"}]},"
     "{\"method\":\"POST\",\"path\":\"/api/chat\",\"responses\":[{\"status\":200,"
     "\"content_type\":\"application/x-ndjson\",\"split\":{\"mode\":\"fixed\",\"n\":7},"
     "\"body\":\"{\\\"message\\\":{\\\"role\\\":\\\"assistant\\\",\\\"content\\\":\\\"Hel\\\"},\\\"done\\\":false}\\n"
@@ -44,8 +54,7 @@ static const char *scenario =
     "\"body\":\"data: {\\\"choices\\\":[{\\\"index\\\":0,\\\"delta\\\":{\\\"content\\\":\\\"Hel\\\"}}]}\\n\\n"
     "data: {\\\"choices\\\":[{\\\"index\\\":0,\\\"delta\\\":{\\\"content\\\":\\\"lo.\\\"}}]}\\n\\n"
     "data: {\\\"choices\\\":[{\\\"index\\\":0,\\\"delta\\\":{},\\\"finish_reason\\\":\\\"stop\\\"}]}\\n\\n"
-    "data: [DONE]\\n\\n\"}]}"
-    "]}";
+    "data: [DONE]\\n\\n\"}]},";
 
 static mock_proc g_mock;
 
@@ -269,11 +278,124 @@ static void test_client_opts_invalid(void **st) {
   assert_int_equal(stat_of(0), base);
 }
 
-static int setup(void **st) {
+/* A blocking Ollama chat against base URL g_mock.base + prefix. */
+static int chat_at(const char *prefix, acc *a, char *errmsg, size_t cap) {
+  rill_client *c = NULL;
+  rill_stream *s = NULL;
+  rill_chat_request req = RILL_CHAT_REQUEST_INIT;
+  rill_chat_callbacks cb;
+  rill_message msg;
+  char url[160];
+  int rc, guard = 0;
+  memset(a, 0, sizeof *a);
+  memset(&msg, 0, sizeof msg);
+  set_req(&req, &msg, 0, url, sizeof url);
+  snprintf(url, sizeof url, "%s%s", g_mock.base, prefix);
+  set_cb(&cb, a);
+  assert_int_equal(rill_client_new(&c, NULL), RILL_OK);
+  assert_int_equal(rill_chat_start(c, &req, &cb, &s), RILL_OK);
+  while (rill_client_active(c) > 0 && guard++ < 100000)
+    assert_true(rill_client_poll(c, 100) >= 0);
+  rc = rill_stream_status(s);
+  snprintf(errmsg, cap, "%s", rill_stream_errmsg(s));
+  rill_stream_free(s);
+  rill_client_free(c);
+  return rc;
+}
+
+/* A 200 with no body at all is a truncated stream, not an empty success;
+ * a 400 whose body passes the 64 KiB kept is read no further and still
+ * reported as the HTTP error, with a bounded message. */
+static void test_empty_and_oversized_bodies(void **st) {
+  acc a;
+  char msg[4096];
+  uint64_t base;
+  int rc;
   (void)st;
+  assert_int_equal(one_chat(0, &a), RILL_OK);
+  base = stat_of(0);
+  /* The providers' truncated-stream code (RILL__E_TRUNCATED_STREAM) is
+   * RILL_E_PROTOCOL today; RELIABILITY.md §3.3-6 asks RILL_E_TRUNCATED. */
+  rc = chat_at("/empty", &a, msg, sizeof msg);
+  assert_true(rc == RILL_E_PROTOCOL || rc == RILL_E_TRUNCATED);
+  assert_int_equal(a.n_error, 1);
+  assert_int_equal(a.n_done, 0);
+  assert_int_equal(a.len, 0);
+  assert_int_equal(chat_at("/big", &a, msg, sizeof msg), RILL_E_HTTP);
+  assert_int_equal(a.n_error, 1);
+  assert_non_null(strstr(msg, "HTTP 400"));
+  assert_non_null(strstr(msg, "xxxx"));
+  assert_true(strlen(msg) < 2048);
+  assert_int_equal(stat_of(0), base);
+}
+
+/* rill_stream_free on a running stream cancels it without any callback;
+ * rill_cancel before the first byte ends it with RILL_E_CANCELLED. */
+static void test_free_and_cancel_before_answer(void **st) {
+  rill_client *c = NULL;
+  rill_stream *s = NULL;
+  rill_chat_request req = RILL_CHAT_REQUEST_INIT;
+  rill_chat_callbacks cb;
+  rill_message msg;
+  char url[160];
+  acc a;
+  int guard = 0;
+  uint64_t base;
+  (void)st;
+  assert_int_equal(one_chat(1, &a), RILL_OK);
+  base = stat_of(0);
+  memset(&a, 0, sizeof a);
+  memset(&msg, 0, sizeof msg);
+  set_req(&req, &msg, 1, url, sizeof url);
+  set_cb(&cb, &a);
+  assert_int_equal(rill_client_new(&c, NULL), RILL_OK);
+  assert_int_equal(rill_chat_start(c, &req, &cb, &s), RILL_OK);
+  assert_int_equal(rill_stream_status(s), 1);
+  rill_stream_free(s);
+  assert_int_equal(a.n_error + a.n_done + a.n_text, 0);
+  assert_int_equal(rill_client_active(c), 0);
+  assert_int_equal(rill_chat_start(c, &req, &cb, &s), RILL_OK);
+  assert_int_equal(rill_cancel(s), RILL_OK);
+  while (rill_client_active(c) > 0 && guard++ < 100000)
+    assert_true(rill_client_poll(c, 100) >= 0);
+  assert_int_equal(rill_stream_status(s), RILL_E_CANCELLED);
+  assert_int_equal(a.n_error, 1);
+  assert_int_equal(a.n_text + a.n_done, 0);
+  /* Cancelling a finished stream does nothing. */
+  assert_int_equal(rill_cancel(s), RILL_OK);
+  assert_int_equal(rill_stream_status(s), RILL_E_CANCELLED);
+  rill_stream_free(s);
+  rill_client_free(c);
+  assert_int_equal(stat_of(0), base);
+}
+
+/* The documented answers to NULL handles. */
+static void test_null_handles(void **st) {
+  (void)st;
+  assert_int_equal(rill_cancel(NULL), RILL_E_INVALID);
+  assert_int_equal(rill_stream_status(NULL), RILL_E_INVALID);
+  assert_int_equal(rill_stream_http_status(NULL), 0);
+  assert_string_equal(rill_stream_errmsg(NULL), "");
+  assert_int_equal(rill_client_active(NULL), 0);
+  assert_true(rill_client_poll(NULL, 0) < 0);
+  rill_stream_free(NULL);
+  rill_client_free(NULL);
+}
+
+static int setup(void **st) {
+  size_t n;
+  (void)st;
+  n = (size_t)snprintf(g_scenario, sizeof g_scenario, "%s", scenario_head);
+  n += (size_t)snprintf(g_scenario + n, sizeof g_scenario - n,
+                        "{\"method\":\"POST\",\"path\":\"/big/api/chat\","
+                        "\"responses\":[{\"status\":400,\"content_type\":"
+                        "\"text/plain\",\"body\":\"");
+  memset(g_scenario + n, 'x', BIG_BODY);
+  n += BIG_BODY;
+  snprintf(g_scenario + n, sizeof g_scenario - n, "\"}]}]}");
   if (rill_global_init(NULL) != RILL_OK)
     return -1;
-  return mock_start(&g_mock, RILL_MOCK_BIN, scenario, NULL);
+  return mock_start(&g_mock, RILL_MOCK_BIN, g_scenario, NULL);
 }
 
 static int teardown(void **st) {
@@ -290,6 +412,9 @@ int main(void) {
       cmocka_unit_test(test_cancel_in_callback),
       cmocka_unit_test(test_free_client_mid_stream),
       cmocka_unit_test(test_client_opts_invalid),
+      cmocka_unit_test(test_empty_and_oversized_bodies),
+      cmocka_unit_test(test_free_and_cancel_before_answer),
+      cmocka_unit_test(test_null_handles),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
