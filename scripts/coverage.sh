@@ -6,6 +6,8 @@
 #   providers, src/http, src/core         >= 85% lines, >= 75% branches
 #   src/embed                             reported, no floor
 #   coverage.sh [--no-build]   (--no-build: report on the existing build-cov)
+# Counters are updated atomically: the embedder's thread pool otherwise
+# races them into negative counts that gcov prints and gcovr cannot read.
 # Warnings are not errors here: at -O0 gcc warns differently (e.g. format-
 # truncation in tests/tools), and the other builds hold the -Werror line.
 set -euo pipefail
@@ -27,8 +29,9 @@ if [[ "${1:-}" != "--no-build" ]]; then
 fi
 # One gcovr pass over the library's sources; the per-directory sums below.
 gcovr -r "$root" --object-directory build-cov --branches --exclude-unreachable-branches \
-  --exclude-throw-branches --gcov-ignore-parse-errors -f "$root/src/" -f "$root/providers/" \
-  --json build-cov/coverage.json build-cov >/dev/null 2>build-cov/gcovr.log
+  --exclude-throw-branches -f "$root/src/" -f "$root/providers/" \
+  --json build-cov/coverage.json build-cov >/dev/null 2>build-cov/gcovr.log || {
+    tail -20 build-cov/gcovr.log; echo "coverage: gcovr failed"; exit 1; }
 python3 - "$root" build-cov/coverage.json <<'PY'
 import json, sys
 root, path = sys.argv[1], sys.argv[2]
