@@ -138,10 +138,7 @@ int rill__ollama_host_url(const char *host, rill__buf *out) {
       if (port[i] < '0' || port[i] > '9')
         return RILL_E_INVALID;
   }
-  if (hn == 0) {
-    h = "127.0.0.1";
-    hn = 9;
-  } else if (eq_ci_n(h, hn, "0.0.0.0")) {
+  if (hn == 0 || eq_ci_n(h, hn, "0.0.0.0")) {
     h = "127.0.0.1";
     hn = 9;
   } else if (eq_ci_n(h, hn, "[::]")) {
