@@ -215,45 +215,62 @@ static int set_auth(rill__request *r, const char *a, size_t an, const char *b,
   return RILL_OK;
 }
 
+/* The length of line's header name (before the colon): printable ASCII
+ * without spaces, 1..cap-1 bytes; 0 when the line is not "Name: value". */
+static size_t header_name_len(const char *line, size_t cap) {
+  const char *colon;
+  size_t nn, k;
+  if (!line || has_crlf(line))
+    return 0;
+  colon = strchr(line, ':');
+  if (!colon || colon == line)
+    return 0;
+  nn = (size_t)(colon - line);
+  if (nn >= cap)
+    return 0;
+  for (k = 0; k < nn; k++) {
+    unsigned char c = (unsigned char)line[k];
+    if (c <= 0x20 || c >= 0x7f)
+      return 0;
+  }
+  return nn;
+}
+
+/* A credential given as an extra header ("Name: value", name nn bytes,
+ * value v) is kept apart like a key: r->auth_header, wiped on free. */
+static int set_credential_header(rill__request *r, const char *line,
+                                 size_t nn, const char *v) {
+  int rc = set_auth(r, line, nn + 1, " ", 1);
+  if (rc == RILL_OK) {
+    char *h = r->auth_header;
+    r->auth_header = NULL;
+    rc = set_auth(r, h, nn + 2, v, strlen(v));
+    rill__wipe(h, strlen(h));
+    rill__free(h);
+  }
+  return rc;
+}
+
 static int extra_headers(rill__request *r, const rill_endpoint *ep) {
   size_t i;
   int own_credential = 0;
   if (ep->n_headers > 0 && !ep->headers)
     return RILL_E_INVALID;
   for (i = 0; i < ep->n_headers; i++) {
-    const char *line = ep->headers[i], *colon, *v;
-    size_t nn, k;
+    const char *line = ep->headers[i], *v;
     char name[128];
+    size_t nn = header_name_len(line, sizeof name);
     int rc;
-    if (!line || has_crlf(line))
+    if (nn == 0)
       return RILL_E_INVALID;
-    colon = strchr(line, ':');
-    if (!colon || colon == line)
-      return RILL_E_INVALID;
-    nn = (size_t)(colon - line);
-    if (nn >= sizeof name)
-      return RILL_E_INVALID;
-    for (k = 0; k < nn; k++) {
-      unsigned char c = (unsigned char)line[k];
-      if (c <= 0x20 || c >= 0x7f)
-        return RILL_E_INVALID;
-    }
-    v = colon + 1;
+    v = line + nn + 1;
     while (*v == ' ' || *v == '\t')
       v++;
     if (is_credential_name(line, nn)) {
-      /* A credential given as an extra header is kept apart like a key. */
       if (own_credential)
         return RILL_E_INVALID;
       own_credential = 1;
-      rc = set_auth(r, line, nn + 1, " ", 1);
-      if (rc == RILL_OK) {
-        char *h = r->auth_header;
-        r->auth_header = NULL;
-        rc = set_auth(r, h, nn + 2, v, strlen(v));
-        rill__wipe(h, strlen(h));
-        rill__free(h);
-      }
+      rc = set_credential_header(r, line, nn, v);
       if (rc != RILL_OK)
         return rc;
       continue;
@@ -279,6 +296,31 @@ static int has_extra_header(const rill_endpoint *ep, const char *name) {
   return 0;
 }
 
+/* The provider's key from the environment when the endpoint has none. */
+static const char *env_key(rill_provider provider) {
+  const char *key;
+  switch (provider) {
+  case RILL_PROVIDER_OPENAI:
+  case RILL_PROVIDER_LMSTUDIO:
+    return getenv("OPENAI_API_KEY");
+  case RILL_PROVIDER_ANTHROPIC:
+    return getenv("ANTHROPIC_API_KEY");
+  case RILL_PROVIDER_GEMINI:
+    key = getenv("GEMINI_API_KEY");
+    return key && *key ? key : getenv("GOOGLE_API_KEY");
+  default:
+    return NULL;
+  }
+}
+
+static int add_accept(rill__request *r, rill__framing framing) {
+  if (framing == RILL__FRAME_NDJSON)
+    return rill__request_add_header(r, "Accept", "application/x-ndjson");
+  if (framing == RILL__FRAME_SSE)
+    return rill__request_add_header(r, "Accept", "text/event-stream");
+  return rill__request_add_header(r, "Accept", "application/json");
+}
+
 int rill__request_setup(rill__request *r, const rill_endpoint *ep,
                         const char *method, const char *path,
                         rill__framing framing) {
@@ -293,16 +335,8 @@ int rill__request_setup(rill__request *r, const rill_endpoint *ep,
   if (rc != RILL_OK)
     return rc;
   r->url.len--; /* the NUL stays, not counted */
-  if (!key && (ep->provider == RILL_PROVIDER_OPENAI ||
-               ep->provider == RILL_PROVIDER_LMSTUDIO))
-    key = getenv("OPENAI_API_KEY");
-  if (!key && ep->provider == RILL_PROVIDER_ANTHROPIC)
-    key = getenv("ANTHROPIC_API_KEY");
-  if (!key && ep->provider == RILL_PROVIDER_GEMINI) {
-    key = getenv("GEMINI_API_KEY");
-    if (!key || !*key)
-      key = getenv("GOOGLE_API_KEY");
-  }
+  if (!key)
+    key = env_key(ep->provider);
   if (key && *key) {
     if (has_crlf(key))
       return RILL_E_INVALID;
@@ -315,12 +349,7 @@ int rill__request_setup(rill__request *r, const rill_endpoint *ep,
     if (rc != RILL_OK)
       return rc;
   }
-  if (framing == RILL__FRAME_NDJSON)
-    rc = rill__request_add_header(r, "Accept", "application/x-ndjson");
-  else if (framing == RILL__FRAME_SSE)
-    rc = rill__request_add_header(r, "Accept", "text/event-stream");
-  else
-    rc = rill__request_add_header(r, "Accept", "application/json");
+  rc = add_accept(r, framing);
   if (rc == RILL_OK && ep->provider == RILL_PROVIDER_ANTHROPIC &&
       !has_extra_header(ep, "anthropic-version"))
     rc = rill__request_add_header(r, "anthropic-version", "2023-06-01");

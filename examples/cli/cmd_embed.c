@@ -504,6 +504,22 @@ static int flush_batch(run_state *s, batch *b) {
   return rc;
 }
 
+/* One input line into the batch: take_line's result (0 taken, > 0
+ * malformed with why filled in, < 0 out of memory). */
+static int embed_line(const embed_args *a, batch *b, const char *line,
+                      size_t len, uint64_t index, int too_long, char *why,
+                      size_t why_cap) {
+  const char *p = line ? line : "";
+  /* A BOM would become part of the first text, or break its JSON. */
+  if (index == 0 && len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+    p += 3, len -= 3;
+  if (too_long) {
+    snprintf(why, why_cap, "longer than %zu bytes (--max-line)", a->max_line);
+    return 1;
+  }
+  return take_line(a, b, p, len, index, why, why_cap);
+}
+
 static int embed_stream(run_state *s, batch *b) {
   const embed_args *a = s->a;
   char *line = NULL, why[160];
@@ -512,18 +528,8 @@ static int embed_stream(run_state *s, batch *b) {
   int rc = CLI_OK, r, too_long;
   while ((r = read_line(stdin, &line, &cap, a->max_line, &len, &too_long)) >
          0) {
-    const char *p = line ? line : "";
     uint64_t index = lineno++;
-    /* A BOM would become part of the first text, or break its JSON. */
-    if (index == 0 && len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
-      p += 3, len -= 3;
-    if (too_long) {
-      snprintf(why, sizeof why, "longer than %zu bytes (--max-line)",
-               a->max_line);
-      r = 1;
-    } else {
-      r = take_line(a, b, p, len, index, why, sizeof why);
-    }
+    r = embed_line(a, b, line, len, index, too_long, why, sizeof why);
     if (r < 0) {
       fprintf(stderr, "rill embed: out of memory\n");
       rc = CLI_RUNTIME;

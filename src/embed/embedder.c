@@ -356,15 +356,52 @@ static int online_cpus(void) {
   return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
 }
 
+/* The model file, its tokenizer and its weights into e, with the token
+ * limit and the special ids; err is set on failure. */
+static int load_model(rill_embedder *e, const char *model,
+                      const rill_embedder_options *o, rill_gguf_error *err) {
+  rill_gguf_options go;
+  int32_t sp[2];
+  size_t nsp = 0;
+  int rc;
+  /* Weights are read in place by the kernels: a copy would be the whole
+   * model on the heap, so the embedder always maps. */
+  memset(&go, 0, sizeof go);
+  go.prefetch = o->preload;
+  rc = rill_gguf_open_model(&e->g, model, o->models_dir, &go, err);
+  if (rc != RILL_OK)
+    return rc;
+  rc = rill__wpm_new(&e->tok, e->g, err);
+  if (rc != RILL_OK)
+    return rc;
+  rc = rill__nb_load(&e->m, e->g, rill__wpm_vocab_size(e->tok), err);
+  if (rc != RILL_OK)
+    return rc;
+  e->k = rill__kernels_get(o->force_scalar);
+  e->max_tokens = o->max_tokens && o->max_tokens < e->m.n_ctx ? o->max_tokens
+                                                              : e->m.n_ctx;
+  if (e->max_tokens < 2) {
+    set_err(err, "nomic-bert.context_length: 1 leaves no room for [CLS] "
+                 "and [SEP]");
+    return RILL_E_FORMAT;
+  }
+  /* The ids of [CLS] and [SEP] as the tokenizer adds them: what prefix
+   * splicing and truncation put back. */
+  if (rill__wpm_tokenize(e->tok, "", 0, 1, sp, 2, &nsp) == RILL_OK &&
+      nsp == 2) {
+    e->has_specials = 1;
+    e->cls = sp[0];
+    e->sep = sp[1];
+  }
+  return RILL_OK;
+}
+
 int rill_embedder_open(rill_embedder **out, const char *model,
                        const rill_embedder_options *opt,
                        rill_gguf_error *err) {
   rill_embedder_options o;
-  rill_gguf_options go;
   rill_gguf_error local_err;
   rill_embedder *e;
-  int32_t sp[2];
-  size_t nsp = 0;
   int rc, nt;
 
   if (!err)
@@ -399,36 +436,9 @@ int rill_embedder_open(rill_embedder **out, const char *model,
     set_err(err, "out of memory");
     goto fail;
   }
-  /* Weights are read in place by the kernels: a copy would be the whole
-   * model on the heap, so the embedder always maps. */
-  memset(&go, 0, sizeof go);
-  go.prefetch = o.preload;
-  rc = rill_gguf_open_model(&e->g, model, o.models_dir, &go, err);
+  rc = load_model(e, model, &o, err);
   if (rc != RILL_OK)
     goto fail;
-  rc = rill__wpm_new(&e->tok, e->g, err);
-  if (rc != RILL_OK)
-    goto fail;
-  rc = rill__nb_load(&e->m, e->g, rill__wpm_vocab_size(e->tok), err);
-  if (rc != RILL_OK)
-    goto fail;
-  e->k = rill__kernels_get(o.force_scalar);
-  e->max_tokens = o.max_tokens && o.max_tokens < e->m.n_ctx ? o.max_tokens
-                                                            : e->m.n_ctx;
-  if (e->max_tokens < 2) {
-    rc = RILL_E_FORMAT;
-    set_err(err, "nomic-bert.context_length: 1 leaves no room for [CLS] "
-                 "and [SEP]");
-    goto fail;
-  }
-  /* The ids of [CLS] and [SEP] as the tokenizer adds them: what prefix
-   * splicing and truncation put back. */
-  if (rill__wpm_tokenize(e->tok, "", 0, 1, sp, 2, &nsp) == RILL_OK &&
-      nsp == 2) {
-    e->has_specials = 1;
-    e->cls = sp[0];
-    e->sep = sp[1];
-  }
   rc = rill__tpool_new(&e->pool, nt);
   if (rc != RILL_OK) {
     set_err(err, rc == RILL_E_NOMEM ? "out of memory"

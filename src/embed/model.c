@@ -107,15 +107,10 @@ static int req_u32(const rill_gguf *g, const char *key, int per_layer,
   return RILL_OK;
 }
 
-static int read_hparams(rill__nb_model *m, const rill_gguf *g,
-                        rill_gguf_error *err) {
+static int check_arch(const rill_gguf *g, rill_gguf_error *err) {
   const char *s;
   size_t n;
-  uint32_t v;
-  int present, rc;
-  float f;
-
-  rc = rill_gguf_get_str(g, "general.architecture", &s, &n);
+  int rc = rill_gguf_get_str(g, "general.architecture", &s, &n);
   if (rc == RILL_E_NOT_FOUND)
     return fail(err, RILL_E_FORMAT, "general.architecture: missing");
   if (rc != RILL_OK)
@@ -125,6 +120,15 @@ static int read_hparams(rill__nb_model *m, const rill_gguf *g,
                 "general.architecture: '%.*s' is not supported (the local "
                 "embedder computes " ARCH " only)",
                 (int)(n > 64 ? 64 : n), s);
+  return RILL_OK;
+}
+
+/* Layers, context, widths and heads: each in range, heads dividing the
+ * width into an even head size, no grouped-query attention. */
+static int read_shape(rill__nb_model *m, const rill_gguf *g,
+                      rill_gguf_error *err) {
+  uint32_t v;
+  int present, rc;
 
   if ((rc = req_u32(g, ARCH ".block_count", 0, 0, 1, RILL__NB_MAX_LAYERS,
                     &m->n_layer, err)) != RILL_OK ||
@@ -175,6 +179,20 @@ static int read_hparams(rill__nb_model *m, const rill_gguf *g,
                     m->head_dim);
     }
   }
+  return RILL_OK;
+}
+
+static int read_hparams(rill__nb_model *m, const rill_gguf *g,
+                        rill_gguf_error *err) {
+  const char *s;
+  size_t n;
+  uint32_t v;
+  int present, rc;
+  float f;
+
+  if ((rc = check_arch(g, err)) != RILL_OK ||
+      (rc = read_shape(m, g, err)) != RILL_OK)
+    return rc;
 
   rc = rill_gguf_get_f32(g, ARCH ".attention.layer_norm_epsilon", &f);
   if (rc == RILL_E_NOT_FOUND)
