@@ -371,6 +371,18 @@ static int complete_line(rill_sse *p, const char *q, size_t n,
   return line(p, q, n, 1, q_off + n);
 }
 
+/* The first byte after the line end at e (CR, LF or CRLF). A CR that is
+ * the feed's last byte may be half of a CRLF: the next feed checks. */
+static const char *after_eol(rill_sse *p, const char *e, const char *end) {
+  if (*e == '\r') {
+    if (e + 1 == end)
+      p->cr_pending = 1;
+    else if (e[1] == '\n')
+      e++;
+  }
+  return e + 1;
+}
+
 int rill_sse_feed(rill_sse *p, const void *buf, size_t len) {
   const char *s = buf, *q, *end;
   int rc;
@@ -417,13 +429,7 @@ int rill_sse_feed(rill_sse *p, const void *buf, size_t len) {
     rc = complete_line(p, q, n, q_off);
     if (rc != RILL_OK)
       return rc;
-    if (*e == '\r') {
-      if (e + 1 == end)
-        p->cr_pending = 1;
-      else if (e[1] == '\n')
-        e++;
-    }
-    q = e + 1;
+    q = after_eol(p, e, end);
   }
   /* The caller's buffer is gone after this call: keep a copy of an
    * in-place data span whose event is not finished. */
