@@ -151,6 +151,57 @@ static void finish_vec(const rill_embedder *e, const rill_embed_options *o,
   rill__l2_normalize(dst, dims);
 }
 
+/* Text i's n_full tokens against the limit: refused, or cut with [SEP]
+ * put back last; *nt the count to run. */
+static int fit_tokens(const rill_embedder *e, size_t i, size_t n_full,
+                      int32_t *ids, size_t *nt, char *errmsg,
+                      size_t errmsg_cap) {
+  *nt = n_full;
+  if (*nt > e->max_tokens) {
+    if (e->overflow == RILL_EMBED_REFUSE) {
+      rill__embed_msg(errmsg, errmsg_cap,
+                      "text %zu has %zu tokens, more than the limit %u", i,
+                      *nt, (unsigned)e->max_tokens);
+      return RILL_E_LIMIT;
+    }
+    *nt = e->max_tokens;
+    if (e->has_specials)
+      ids[*nt - 1] = e->sep;
+  }
+  if (*nt == 0) {
+    rill__embed_msg(errmsg, errmsg_cap, "text %zu has no tokens", i);
+    return RILL_E_INVALID;
+  }
+  return RILL_OK;
+}
+
+/* Replace the scratch area by one of need bytes (its contents are not
+ * kept: each forward pass starts afresh). */
+static int grow_scratch(void **scratch, size_t *cap, size_t need) {
+  rill__free(*scratch);
+  *scratch = rill__malloc(need);
+  *cap = *scratch ? need : 0;
+  return *scratch ? RILL_OK : RILL_E_NOMEM;
+}
+
+/* dims within the model's width E (and only with normalising), and n
+ * vectors of dims floats addressable. */
+static int check_sizes(const rill_embed_options *o, size_t E, size_t n,
+                       size_t dims, char *errmsg, size_t errmsg_cap) {
+  if (o->dims > E || (o->no_normalize && o->dims)) {
+    rill__embed_msg(errmsg, errmsg_cap,
+                    o->dims > E ? "dims %u exceeds the model's width %zu"
+                                : "dims %u with no_normalize",
+                    (unsigned)o->dims, E);
+    return RILL_E_INVALID;
+  }
+  if (n > SIZE_MAX / sizeof(float) / dims) {
+    rill__embed_msg(errmsg, errmsg_cap, "too many texts");
+    return RILL_E_LIMIT;
+  }
+  return RILL_OK;
+}
+
 static int local_embed(rill_embedder *e, const char *const *texts,
                        const size_t *lens, size_t n,
                        const rill_embed_options *o, rill_embeddings **out,
@@ -163,17 +214,9 @@ static int local_embed(rill_embedder *e, const char *const *texts,
   void *scratch = NULL;
   int rc = RILL_OK;
 
-  if (o->dims > E || (o->no_normalize && o->dims)) {
-    rill__embed_msg(errmsg, errmsg_cap,
-                    o->dims > E ? "dims %u exceeds the model's width %zu"
-                                : "dims %u with no_normalize",
-                    (unsigned)o->dims, E);
-    return RILL_E_INVALID;
-  }
-  if (n > SIZE_MAX / sizeof(float) / dims) {
-    rill__embed_msg(errmsg, errmsg_cap, "too many texts");
-    return RILL_E_LIMIT;
-  }
+  rc = check_sizes(o, E, n, dims, errmsg, errmsg_cap);
+  if (rc != RILL_OK)
+    return rc;
   res = rill__calloc(1, sizeof *res);
   if (res)
     res->data = rill__malloc(n * dims * sizeof(float));
@@ -191,34 +234,13 @@ static int local_embed(rill_embedder *e, const char *const *texts,
                        &n_full);
     if (rc != RILL_OK)
       goto fail;
-    nt = n_full;
-    if (nt > e->max_tokens) {
-      if (e->overflow == RILL_EMBED_REFUSE) {
-        rc = RILL_E_LIMIT;
-        rill__embed_msg(errmsg, errmsg_cap,
-                        "text %zu has %zu tokens, more than the limit %u", i,
-                        nt, (unsigned)e->max_tokens);
-        goto fail;
-      }
-      nt = e->max_tokens;
-      if (e->has_specials)
-        ids[nt - 1] = e->sep;
-    }
-    if (nt == 0) {
-      rc = RILL_E_INVALID;
-      rill__embed_msg(errmsg, errmsg_cap, "text %zu has no tokens", i);
+    rc = fit_tokens(e, i, n_full, ids, &nt, errmsg, errmsg_cap);
+    if (rc != RILL_OK)
       goto fail;
-    }
     need = rill__fw_scratch_bytes(&e->m, e->k, nt);
-    if (need > scratch_cap) {
-      rill__free(scratch);
-      scratch = rill__malloc(need);
-      scratch_cap = scratch ? need : 0;
-      if (!scratch) {
-        rc = RILL_E_NOMEM;
-        goto fail;
-      }
-    }
+    if (need > scratch_cap && (rc = grow_scratch(&scratch, &scratch_cap,
+                                                 need)) != RILL_OK)
+      goto fail;
     rc = rill__fw_run(&e->m, e->k, e->pool, ids, nt, scratch, pooled);
     if (rc != RILL_OK) {
       rill__embed_msg(errmsg, errmsg_cap, "text %zu: internal error", i);
