@@ -896,40 +896,68 @@ static char *tokenize_text(const char *prefix, int argc, char **argv, int i,
   return t;
 }
 
+/* Options up to the first text word (*i); -1 to go on, or the exit
+ * code (help, usage error). */
+static int tokenize_args(model_args *m, int argc, char **argv, int *i,
+                         int *special) {
+  for (*i = 1; *i < argc; (*i)++) {
+    int r;
+    if (strcmp(argv[*i], "--no-special") == 0) {
+      *special = 0;
+      continue;
+    }
+    if (strcmp(argv[*i], "--help") == 0 || strcmp(argv[*i], "-h") == 0) {
+      tokenize_usage(stdout);
+      return CLI_OK;
+    }
+    r = model_opt(m, argc, argv, i);
+    if (r < 0)
+      return tokenize_usage(stderr), CLI_USAGE;
+    if (r > 0)
+      continue;
+    if (argv[*i][0] == '-' && argv[*i][1] == '-') {
+      fprintf(stderr, "rill tokenize: unknown option %s\n", argv[*i]);
+      return tokenize_usage(stderr), CLI_USAGE;
+    }
+    break;
+  }
+  if (model_args_check(m) != 0 || *i >= argc)
+    return tokenize_usage(stderr), CLI_USAGE;
+  return -1;
+}
+
+/* All of text's ids into *ids (realloc'd; the caller frees it), *n of
+ * them. Asks with a guess; the first answer gives the exact count. */
+static int tokenize_all(rill_embedder *e, const char *text, size_t len,
+                        int special, int32_t **ids, size_t *n) {
+  size_t cap = 256;
+  int rc;
+  for (;;) {
+    int32_t *ni = realloc(*ids, cap * sizeof *ni);
+    if (!ni)
+      return RILL_E_NOMEM;
+    *ids = ni;
+    rc = rill_embedder_tokenize(e, text, len, special, ni, cap, n);
+    if (rc != RILL_E_LIMIT || *n <= cap)
+      return rc;
+    cap = *n;
+  }
+}
+
 int cmd_tokenize(int argc, char **argv) {
   model_args m;
   rill_embedder_options o;
   rill_embedder *e = NULL;
   int32_t *ids = NULL;
   char *text = NULL;
-  size_t len = 0, cap = 256, n = 0, k;
+  size_t len = 0, n = 0, k;
   int i, rc, special = 1;
 
   memset(&m, 0, sizeof m);
   m.cmd = "tokenize";
-  for (i = 1; i < argc; i++) {
-    int r;
-    if (strcmp(argv[i], "--no-special") == 0) {
-      special = 0;
-      continue;
-    }
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      tokenize_usage(stdout);
-      return CLI_OK;
-    }
-    r = model_opt(&m, argc, argv, &i);
-    if (r < 0)
-      return tokenize_usage(stderr), CLI_USAGE;
-    if (r > 0)
-      continue;
-    if (argv[i][0] == '-' && argv[i][1] == '-') {
-      fprintf(stderr, "rill tokenize: unknown option %s\n", argv[i]);
-      return tokenize_usage(stderr), CLI_USAGE;
-    }
-    break;
-  }
-  if (model_args_check(&m) != 0 || i >= argc)
-    return tokenize_usage(stderr), CLI_USAGE;
+  rc = tokenize_args(&m, argc, argv, &i, &special);
+  if (rc >= 0)
+    return rc;
   if (m.task)
     m.prefix = task_prefix(m.task);
   text = tokenize_text(m.prefix, argc, argv, i, &len);
@@ -947,19 +975,7 @@ int cmd_tokenize(int argc, char **argv) {
     free(text);
     return rc;
   }
-  /* Ask with a guess; the first answer gives the exact count. */
-  for (;;) {
-    int32_t *ni = realloc(ids, cap * sizeof *ids);
-    if (!ni) {
-      rc = RILL_E_NOMEM;
-      break;
-    }
-    ids = ni;
-    rc = rill_embedder_tokenize(e, text, len, special, ids, cap, &n);
-    if (rc != RILL_E_LIMIT || n <= cap)
-      break;
-    cap = n;
-  }
+  rc = tokenize_all(e, text, len, special, &ids, &n);
   if (rc != RILL_OK) {
     fprintf(stderr, "rill tokenize: %s\n", rill_strerror(rc));
     rc = rc == RILL_E_NOMEM ? CLI_RUNTIME : CLI_MALFORMED;
