@@ -736,13 +736,54 @@ static int open_remote(const embed_args *a, rill_client **client,
   return CLI_OK;
 }
 
+/* The local embedder for a's model; --dims checked against its width, and
+ * a->max_tokens set to the limit it applies (what messages quote). */
+static int open_local_embedder(embed_args *a, rill_embedder **e) {
+  rill_embedder_options o;
+  rill_embedder_info info;
+  int rc;
+  memset(&o, 0, sizeof o);
+  o.size = sizeof o;
+  o.n_threads = a->threads;
+  o.max_tokens = (uint32_t)a->max_tokens;
+  o.overflow = a->refuse_long ? RILL_EMBED_REFUSE : RILL_EMBED_TRUNCATE;
+  o.models_dir = a->m.models_dir;
+  rc = open_local(&a->m, &o, e);
+  if (rc == CLI_OK && rill_embedder_get_info(*e, &info) == RILL_OK) {
+    if (a->dims > info.dims) {
+      fprintf(stderr, "rill embed: --dims %lu is more than the model's "
+                      "width %u\n", a->dims, (unsigned)info.dims);
+      rc = CLI_USAGE;
+    }
+    a->max_tokens = info.context;
+  }
+  return rc;
+}
+
+/* The closing line on stderr: texts, tokens, skipped lines, time. */
+static void print_summary(const run_state *s) {
+  struct timespec t1;
+  double secs;
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  secs = (double)(t1.tv_sec - s->t0.tv_sec) +
+         (double)(t1.tv_nsec - s->t0.tv_nsec) / 1e9;
+  fprintf(stderr, "rill embed: %llu texts", (unsigned long long)s->texts);
+  if (s->tokens_known)
+    fprintf(stderr, ", %lld tokens", (long long)s->tokens);
+  if (s->skipped)
+    fprintf(stderr, ", %llu skipped", (unsigned long long)s->skipped);
+  fprintf(stderr, ", %.2f s", secs);
+  if (s->tokens_known && secs > 0)
+    fprintf(stderr, " (%.0f tokens/s)", (double)s->tokens / secs);
+  fputc('\n', stderr);
+}
+
 int cmd_embed(int argc, char **argv) {
   embed_args a;
   run_state s;
   batch b;
   rill_client *client = NULL;
   int rc, global = 0;
-  double secs;
 
   if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
                     strcmp(argv[1], "-h") == 0)) {
@@ -783,24 +824,7 @@ int cmd_embed(int argc, char **argv) {
     global = 1;
     rc = open_remote(&a, &client, &s.e);
   } else {
-    rill_embedder_options o;
-    rill_embedder_info info;
-    memset(&o, 0, sizeof o);
-    o.size = sizeof o;
-    o.n_threads = a.threads;
-    o.max_tokens = (uint32_t)a.max_tokens;
-    o.overflow = a.refuse_long ? RILL_EMBED_REFUSE : RILL_EMBED_TRUNCATE;
-    o.models_dir = a.m.models_dir;
-    rc = open_local(&a.m, &o, &s.e);
-    if (rc == CLI_OK && rill_embedder_get_info(s.e, &info) == RILL_OK) {
-      if (a.dims > info.dims) {
-        fprintf(stderr, "rill embed: --dims %lu is more than the model's "
-                        "width %u\n", a.dims, (unsigned)info.dims);
-        rc = CLI_USAGE;
-      }
-      /* The limit in messages is the one the embedder applies. */
-      a.max_tokens = info.context;
-    }
+    rc = open_local_embedder(&a, &s.e);
   }
   if (rc != CLI_OK)
     goto done;
@@ -811,21 +835,8 @@ int cmd_embed(int argc, char **argv) {
   rc = embed_stream(&s, &b);
   if (s.progress)
     progress(&s, 1);
-  if (!a.quiet && rc == CLI_OK) {
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    secs = (double)(t1.tv_sec - s.t0.tv_sec) +
-           (double)(t1.tv_nsec - s.t0.tv_nsec) / 1e9;
-    fprintf(stderr, "rill embed: %llu texts", (unsigned long long)s.texts);
-    if (s.tokens_known)
-      fprintf(stderr, ", %lld tokens", (long long)s.tokens);
-    if (s.skipped)
-      fprintf(stderr, ", %llu skipped", (unsigned long long)s.skipped);
-    fprintf(stderr, ", %.2f s", secs);
-    if (s.tokens_known && secs > 0)
-      fprintf(stderr, " (%.0f tokens/s)", (double)s.tokens / secs);
-    fputc('\n', stderr);
-  }
+  if (!a.quiet && rc == CLI_OK)
+    print_summary(&s);
 
 done:
   rill_embedder_close(s.e);
