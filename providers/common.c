@@ -80,10 +80,79 @@ static int put_base(rill__buf *out, const char *s, size_t n) {
   return rc;
 }
 
+/* The host[:port] part of OLLAMA_HOST (h, hn bytes, before any path). */
+typedef struct host_port {
+  const char *h, *port; /* port NULL when none is given */
+  size_t hn, pn;
+  int bracket;          /* a bare IPv6 address: write it in brackets */
+} host_port;
+
+/* Split h[0..hn) into host and port; RILL_E_INVALID for an unclosed '[',
+ * junk after ']', or a port that is not 1..5 digits. */
+static int split_host_port(const char *h, size_t hn, host_port *hp) {
+  hp->h = h;
+  hp->hn = hn;
+  hp->port = NULL;
+  hp->pn = 0;
+  hp->bracket = 0;
+  if (hn > 0 && h[0] == '[') {
+    const char *close = memchr(h, ']', hn);
+    if (!close)
+      return RILL_E_INVALID;
+    if ((size_t)(close - h) + 1 < hn) {
+      if (close[1] != ':')
+        return RILL_E_INVALID;
+      hp->port = close + 2;
+      hp->pn = hn - (size_t)(close - h) - 2;
+    }
+    hp->hn = (size_t)(close - h) + 1;
+  } else {
+    const char *colon = memchr(h, ':', hn);
+    if (colon && !memchr(colon + 1, ':', hn - (size_t)(colon - h) - 1)) {
+      hp->port = colon + 1;
+      hp->pn = hn - (size_t)(colon - h) - 1;
+      hp->hn = (size_t)(colon - h);
+    } else if (colon) {
+      hp->bracket = 1;
+    }
+  }
+  if (hp->port) {
+    size_t i;
+    if (hp->pn == 0 || hp->pn > 5)
+      return RILL_E_INVALID;
+    for (i = 0; i < hp->pn; i++)
+      if (hp->port[i] < '0' || hp->port[i] > '9')
+        return RILL_E_INVALID;
+  }
+  return RILL_OK;
+}
+
+/* Ollama's own defaults: a listen-everywhere address means this host, and
+ * without a scheme or port, port 11434 (https for ollama.com). */
+static void host_defaults(host_port *hp, int explicit_scheme,
+                          const char **scheme) {
+  if (hp->hn == 0 || eq_ci_n(hp->h, hp->hn, "0.0.0.0")) {
+    hp->h = "127.0.0.1";
+    hp->hn = 9;
+  } else if (eq_ci_n(hp->h, hp->hn, "[::]")) {
+    hp->h = "[::1]";
+    hp->hn = 5;
+  }
+  if (!hp->port && !explicit_scheme) {
+    if (eq_ci_n(hp->h, hp->hn, "ollama.com")) {
+      *scheme = "https";
+    } else {
+      hp->port = "11434";
+      hp->pn = 5;
+    }
+  }
+}
+
 int rill__ollama_host_url(const char *host, rill__buf *out) {
-  const char *scheme = "http", *rest, *slash, *h, *port = NULL;
-  size_t n, hn, pn = 0, rn;
-  int explicit_scheme = 1, bracket = 0, rc;
+  const char *scheme = "http", *rest, *slash;
+  size_t n, rn;
+  int explicit_scheme = 1, rc, w;
+  host_port hp;
   char url[1024];
   if (!host)
     host = "";
@@ -107,66 +176,18 @@ int rill__ollama_host_url(const char *host, rill__buf *out) {
   }
   rn = n - (size_t)(rest - host);
   slash = memchr(rest, '/', rn);
-  hn = slash ? (size_t)(slash - rest) : rn;
-  h = rest;
-  if (hn > 0 && h[0] == '[') {
-    const char *close = memchr(h, ']', hn);
-    if (!close)
-      return RILL_E_INVALID;
-    if ((size_t)(close - h) + 1 < hn) {
-      if (close[1] != ':')
-        return RILL_E_INVALID;
-      port = close + 2;
-      pn = hn - (size_t)(close - h) - 2;
-    }
-    hn = (size_t)(close - h) + 1;
-  } else {
-    const char *colon = memchr(h, ':', hn);
-    if (colon && !memchr(colon + 1, ':', hn - (size_t)(colon - h) - 1)) {
-      port = colon + 1;
-      pn = hn - (size_t)(colon - h) - 1;
-      hn = (size_t)(colon - h);
-    } else if (colon) {
-      bracket = 1; /* a bare IPv6 address */
-    }
-  }
-  if (port) {
-    size_t i;
-    if (pn == 0 || pn > 5)
-      return RILL_E_INVALID;
-    for (i = 0; i < pn; i++)
-      if (port[i] < '0' || port[i] > '9')
-        return RILL_E_INVALID;
-  }
-  if (hn == 0) {
-    h = "127.0.0.1";
-    hn = 9;
-  } else if (eq_ci_n(h, hn, "0.0.0.0")) {
-    h = "127.0.0.1";
-    hn = 9;
-  } else if (eq_ci_n(h, hn, "[::]")) {
-    h = "[::1]";
-    hn = 5;
-  }
-  if (!port && !explicit_scheme) {
-    if (eq_ci_n(h, hn, "ollama.com")) {
-      scheme = "https";
-    } else {
-      port = "11434";
-      pn = 5;
-    }
-  }
+  rc = split_host_port(rest, slash ? (size_t)(slash - rest) : rn, &hp);
+  if (rc != RILL_OK)
+    return rc;
+  host_defaults(&hp, explicit_scheme, &scheme);
   rn = slash ? n - (size_t)(slash - host) : 0;
-  {
-    int w = snprintf(url, sizeof url, "%s://%s%.*s%s%s%.*s%.*s", scheme,
-                     bracket ? "[" : "", (int)hn, h, bracket ? "]" : "",
-                     port ? ":" : "", (int)pn, port ? port : "", (int)rn,
-                     slash ? slash : "");
-    if (w < 0 || (size_t)w >= sizeof url)
-      return RILL_E_INVALID;
-    rc = put_base(out, url, (size_t)w);
-  }
-  return rc;
+  w = snprintf(url, sizeof url, "%s://%s%.*s%s%s%.*s%.*s", scheme,
+               hp.bracket ? "[" : "", (int)hp.hn, hp.h, hp.bracket ? "]" : "",
+               hp.port ? ":" : "", (int)hp.pn, hp.port ? hp.port : "",
+               (int)rn, slash ? slash : "");
+  if (w < 0 || (size_t)w >= sizeof url)
+    return RILL_E_INVALID;
+  return put_base(out, url, (size_t)w);
 }
 
 int rill__endpoint_base(const rill_endpoint *ep, rill__buf *out) {
@@ -218,45 +239,62 @@ static int set_auth(rill__request *r, const char *a, size_t an, const char *b,
   return RILL_OK;
 }
 
+/* The length of line's header name (before the colon): printable ASCII
+ * without spaces, 1..cap-1 bytes; 0 when the line is not "Name: value". */
+static size_t header_name_len(const char *line, size_t cap) {
+  const char *colon;
+  size_t nn, k;
+  if (!line || has_crlf(line))
+    return 0;
+  colon = strchr(line, ':');
+  if (!colon || colon == line)
+    return 0;
+  nn = (size_t)(colon - line);
+  if (nn >= cap)
+    return 0;
+  for (k = 0; k < nn; k++) {
+    unsigned char c = (unsigned char)line[k];
+    if (c <= 0x20 || c >= 0x7f)
+      return 0;
+  }
+  return nn;
+}
+
+/* A credential given as an extra header ("Name: value", name nn bytes,
+ * value v) is kept apart like a key: r->auth_header, wiped on free. */
+static int set_credential_header(rill__request *r, const char *line,
+                                 size_t nn, const char *v) {
+  int rc = set_auth(r, line, nn + 1, " ", 1);
+  if (rc == RILL_OK) {
+    char *h = r->auth_header;
+    r->auth_header = NULL;
+    rc = set_auth(r, h, nn + 2, v, strlen(v));
+    rill__wipe(h, strlen(h));
+    rill__free(h);
+  }
+  return rc;
+}
+
 static int extra_headers(rill__request *r, const rill_endpoint *ep) {
   size_t i;
   int own_credential = 0;
   if (ep->n_headers > 0 && !ep->headers)
     return RILL_E_INVALID;
   for (i = 0; i < ep->n_headers; i++) {
-    const char *line = ep->headers[i], *colon, *v;
-    size_t nn, k;
+    const char *line = ep->headers[i], *v;
     char name[128];
+    size_t nn = header_name_len(line, sizeof name);
     int rc;
-    if (!line || has_crlf(line))
+    if (nn == 0)
       return RILL_E_INVALID;
-    colon = strchr(line, ':');
-    if (!colon || colon == line)
-      return RILL_E_INVALID;
-    nn = (size_t)(colon - line);
-    if (nn >= sizeof name)
-      return RILL_E_INVALID;
-    for (k = 0; k < nn; k++) {
-      unsigned char c = (unsigned char)line[k];
-      if (c <= 0x20 || c >= 0x7f)
-        return RILL_E_INVALID;
-    }
-    v = colon + 1;
+    v = line + nn + 1;
     while (*v == ' ' || *v == '\t')
       v++;
     if (is_credential_name(line, nn)) {
-      /* A credential given as an extra header is kept apart like a key. */
       if (own_credential)
         return RILL_E_INVALID;
       own_credential = 1;
-      rc = set_auth(r, line, nn + 1, " ", 1);
-      if (rc == RILL_OK) {
-        char *h = r->auth_header;
-        r->auth_header = NULL;
-        rc = set_auth(r, h, nn + 2, v, strlen(v));
-        rill__wipe(h, strlen(h));
-        rill__free(h);
-      }
+      rc = set_credential_header(r, line, nn, v);
       if (rc != RILL_OK)
         return rc;
       continue;
@@ -282,6 +320,31 @@ static int has_extra_header(const rill_endpoint *ep, const char *name) {
   return 0;
 }
 
+/* The provider's key from the environment when the endpoint has none. */
+static const char *env_key(rill_provider provider) {
+  const char *key;
+  switch (provider) {
+  case RILL_PROVIDER_OPENAI:
+  case RILL_PROVIDER_LMSTUDIO:
+    return getenv("OPENAI_API_KEY");
+  case RILL_PROVIDER_ANTHROPIC:
+    return getenv("ANTHROPIC_API_KEY");
+  case RILL_PROVIDER_GEMINI:
+    key = getenv("GEMINI_API_KEY");
+    return key && *key ? key : getenv("GOOGLE_API_KEY");
+  default:
+    return NULL;
+  }
+}
+
+static int add_accept(rill__request *r, rill__framing framing) {
+  if (framing == RILL__FRAME_NDJSON)
+    return rill__request_add_header(r, "Accept", "application/x-ndjson");
+  if (framing == RILL__FRAME_SSE)
+    return rill__request_add_header(r, "Accept", "text/event-stream");
+  return rill__request_add_header(r, "Accept", "application/json");
+}
+
 int rill__request_setup(rill__request *r, const rill_endpoint *ep,
                         const char *method, const char *path,
                         rill__framing framing) {
@@ -296,16 +359,8 @@ int rill__request_setup(rill__request *r, const rill_endpoint *ep,
   if (rc != RILL_OK)
     return rc;
   r->url.len--; /* the NUL stays, not counted */
-  if (!key && (ep->provider == RILL_PROVIDER_OPENAI ||
-               ep->provider == RILL_PROVIDER_LMSTUDIO))
-    key = getenv("OPENAI_API_KEY");
-  if (!key && ep->provider == RILL_PROVIDER_ANTHROPIC)
-    key = getenv("ANTHROPIC_API_KEY");
-  if (!key && ep->provider == RILL_PROVIDER_GEMINI) {
-    key = getenv("GEMINI_API_KEY");
-    if (!key || !*key)
-      key = getenv("GOOGLE_API_KEY");
-  }
+  if (!key)
+    key = env_key(ep->provider);
   if (key && *key) {
     if (has_crlf(key))
       return RILL_E_INVALID;
@@ -318,12 +373,7 @@ int rill__request_setup(rill__request *r, const rill_endpoint *ep,
     if (rc != RILL_OK)
       return rc;
   }
-  if (framing == RILL__FRAME_NDJSON)
-    rc = rill__request_add_header(r, "Accept", "application/x-ndjson");
-  else if (framing == RILL__FRAME_SSE)
-    rc = rill__request_add_header(r, "Accept", "text/event-stream");
-  else
-    rc = rill__request_add_header(r, "Accept", "application/json");
+  rc = add_accept(r, framing);
   if (rc == RILL_OK && ep->provider == RILL_PROVIDER_ANTHROPIC &&
       !has_extra_header(ep, "anthropic-version"))
     rc = rill__request_add_header(r, "anthropic-version", "2023-06-01");
@@ -442,48 +492,63 @@ int rill__request_body(rill__request *r, rill_jw *w) {
   return rc;
 }
 
+/* A message: known role, image data where a length is given, named tool
+ * calls whose arguments (if any) are a JSON object. */
+static int message_ok(const rill_message *m) {
+  size_t j;
+  if ((unsigned)m->role > RILL_ROLE_TOOL)
+    return 0;
+  if (m->n_images > 0 && !m->images)
+    return 0;
+  for (j = 0; j < m->n_images; j++)
+    if (m->images[j].len > 0 && !m->images[j].data)
+      return 0;
+  if (m->n_tool_calls > 0 && !m->tool_calls)
+    return 0;
+  for (j = 0; j < m->n_tool_calls; j++) {
+    const rill_tool_call *tc = &m->tool_calls[j];
+    if (!tc->name || !*tc->name)
+      return 0;
+    if (tc->arguments && *tc->arguments &&
+        !rill__is_json_object(tc->arguments))
+      return 0;
+  }
+  return 1;
+}
+
+/* Tools: named, parameters (if any) a JSON object; stop strings not NULL. */
+static int tools_and_stops_ok(const rill_chat_request *req) {
+  size_t i;
+  if (req->n_tools > 0 && !req->tools)
+    return 0;
+  for (i = 0; i < req->n_tools; i++) {
+    const rill_tool *t = &req->tools[i];
+    if (!t->name || !*t->name)
+      return 0;
+    if (t->parameters_json && !rill__is_json_object(t->parameters_json))
+      return 0;
+  }
+  if (req->n_stop > 0 && !req->stop)
+    return 0;
+  for (i = 0; i < req->n_stop; i++)
+    if (!req->stop[i])
+      return 0;
+  return 1;
+}
+
 int rill__chat_request_check(const rill_chat_request *req) {
-  size_t i, j;
+  size_t i;
   if (!req->model || !*req->model)
     return RILL_E_INVALID;
   if (req->n_messages > 0 && !req->messages)
     return RILL_E_INVALID;
   if (req->n_messages == 0 && !(req->prompt && *req->prompt))
     return RILL_E_INVALID;
-  for (i = 0; i < req->n_messages; i++) {
-    const rill_message *m = &req->messages[i];
-    if ((unsigned)m->role > RILL_ROLE_TOOL)
+  for (i = 0; i < req->n_messages; i++)
+    if (!message_ok(&req->messages[i]))
       return RILL_E_INVALID;
-    if (m->n_images > 0 && !m->images)
-      return RILL_E_INVALID;
-    for (j = 0; j < m->n_images; j++)
-      if (m->images[j].len > 0 && !m->images[j].data)
-        return RILL_E_INVALID;
-    if (m->n_tool_calls > 0 && !m->tool_calls)
-      return RILL_E_INVALID;
-    for (j = 0; j < m->n_tool_calls; j++) {
-      const rill_tool_call *tc = &m->tool_calls[j];
-      if (!tc->name || !*tc->name)
-        return RILL_E_INVALID;
-      if (tc->arguments && *tc->arguments &&
-          !rill__is_json_object(tc->arguments))
-        return RILL_E_INVALID;
-    }
-  }
-  if (req->n_tools > 0 && !req->tools)
+  if (!tools_and_stops_ok(req))
     return RILL_E_INVALID;
-  for (i = 0; i < req->n_tools; i++) {
-    const rill_tool *t = &req->tools[i];
-    if (!t->name || !*t->name)
-      return RILL_E_INVALID;
-    if (t->parameters_json && !rill__is_json_object(t->parameters_json))
-      return RILL_E_INVALID;
-  }
-  if (req->n_stop > 0 && !req->stop)
-    return RILL_E_INVALID;
-  for (i = 0; i < req->n_stop; i++)
-    if (!req->stop[i])
-      return RILL_E_INVALID;
   if ((unsigned)req->think > RILL_THINK_OFF ||
       (unsigned)req->format > RILL_FORMAT_JSON_SCHEMA)
     return RILL_E_INVALID;

@@ -63,9 +63,7 @@ static int provider_ok(rill_provider p) {
   case RILL_PROVIDER_OLLAMA:
   case RILL_PROVIDER_OPENAI:
   case RILL_PROVIDER_LMSTUDIO:
-    return RILL_OK;
   case RILL_PROVIDER_ANTHROPIC:
-    return RILL_OK;
   case RILL_PROVIDER_GEMINI:
     return RILL_OK;
   default:

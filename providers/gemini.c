@@ -179,6 +179,45 @@ static int finalize(gemini_dec *d) {
 }
 
 /* One GenerateContentResponse (an event's data, or the whole answer). */
+/* A candidate object c: its parts, then its finishReason the first time
+ * one comes. Candidates other than index 0 are skipped (candidateCount > 1
+ * is not supported). */
+static int candidate(gemini_dec *d, int c) {
+  static const char *const cand_keys[] = {"index", "content", "finishReason"};
+  const rill__json *js = &d->c.js;
+  int v[3], rc;
+  int64_t ix = 0;
+  rill__json_get_many(js, c, cand_keys, 3, v);
+  if (v[0] >= 0 && (rill__json_int64(js, v[0], &ix) != RILL_OK || ix != 0))
+    return RILL_OK;
+  rc = parts(d, v[1]);
+  if (rc != RILL_OK || !rill__json_is_string(js, v[2]) || d->saw_finish)
+    return rc;
+  d->saw_finish = 1;
+  rc = rill__chatdec_keep(&d->c, v[2], &d->c.raw_finish);
+  if (rc != RILL_OK)
+    return rc;
+  d->c.finish = finish_of(d->c.raw_finish.len ? d->c.raw_finish.data : "");
+  return RILL_OK;
+}
+
+/* promptFeedback.blockReason, when present, ends the answer. */
+static int blocked(gemini_dec *d, int feedback) {
+  const rill__json *js = &d->c.js;
+  int br, rc;
+  if (!rill__json_is_object(js, feedback))
+    return RILL_OK;
+  br = rill__json_getz(js, feedback, "blockReason");
+  if (!rill__json_is_string(js, br))
+    return RILL_OK;
+  rc = rill__chatdec_str(&d->c, br);
+  if (rc != RILL_OK)
+    return rc;
+  return rill__pdec_fail(&d->c.p, GEMINI_E_BLOCKED, 200,
+                         "the prompt was blocked (blockReason %s)",
+                         d->c.str.data);
+}
+
 static int chunk(gemini_dec *d, const char *data, size_t len) {
   static const char *const top_keys[] = {"error", "candidates",
                                          "promptFeedback", "usageMetadata",
@@ -203,42 +242,19 @@ static int chunk(gemini_dec *d, const char *data, size_t len) {
   rc = rill__chatdec_keep(&d->c, top[4], &d->c.model);
   if (rc != RILL_OK)
     return rc;
-  if (rill__json_is_object(js, top[2])) {
-    int br = rill__json_getz(js, top[2], "blockReason");
-    if (rill__json_is_string(js, br)) {
-      rc = rill__chatdec_str(&d->c, br);
-      if (rc != RILL_OK)
-        return rc;
-      return rill__pdec_fail(&d->c.p, GEMINI_E_BLOCKED, 200,
-                             "the prompt was blocked (blockReason %s)",
-                             d->c.str.data);
-    }
-  }
+  rc = blocked(d, top[2]);
+  if (rc != RILL_OK)
+    return rc;
   usage(d, top[3]);
   ch = top[1];
   if (rill__json_is_array(js, ch)) {
-    static const char *const cand_keys[] = {"index", "content",
-                                            "finishReason"};
     int c;
     for (c = rill__json_first(js, ch); c >= 0; c = rill__json_next(js, ch, c)) {
-      int v[3];
-      int64_t ix = 0;
       if (!rill__json_is_object(js, c))
         continue;
-      rill__json_get_many(js, c, cand_keys, 3, v);
-      if (v[0] >= 0 && (rill__json_int64(js, v[0], &ix) != RILL_OK || ix != 0))
-        continue; /* only the first candidate (candidateCount > 1: no) */
-      rc = parts(d, v[1]);
+      rc = candidate(d, c);
       if (rc != RILL_OK)
         return rc;
-      if (rill__json_is_string(js, v[2]) && !d->saw_finish) {
-        d->saw_finish = 1;
-        rc = rill__chatdec_keep(&d->c, v[2], &d->c.raw_finish);
-        if (rc != RILL_OK)
-          return rc;
-        d->c.finish = finish_of(d->c.raw_finish.len ? d->c.raw_finish.data
-                                                    : "");
-      }
     }
   }
   return RILL_OK;

@@ -321,6 +321,54 @@ static int read_row(embed_dec *d, int row, float *dst, size_t dims) {
   return RILL_OK;
 }
 
+/* An OpenAI row el: its "embedding" array into *row, and its "index"
+ * (default: its position, already in *at) checked against n and the rows
+ * seen so far. */
+static int openai_row(embed_dec *d, int el, size_t n, unsigned char *seen,
+                      size_t *at, int *row) {
+  const rill__json *js = &d->m.js;
+  int64_t ix;
+  int it = rill__json_getz(js, el, "index");
+  *row = rill__json_getz(js, el, "embedding");
+  if (it >= 0) {
+    if (rill__json_int64(js, it, &ix) != RILL_OK || ix < 0 ||
+        (uint64_t)ix >= n)
+      return embed_fail(d, "an index is out of range");
+    *at = (size_t)ix;
+  }
+  if (seen[*at])
+    return embed_fail(d, "two vectors with the same index");
+  seen[*at] = 1;
+  return RILL_OK;
+}
+
+/* Every vector from el on (el alone when single >= 0) into e->data. */
+static int read_rows(embed_dec *d, int arr, int el, int single,
+                     rill_embeddings *e) {
+  const rill__json *js = &d->m.js;
+  int is_openai = d->format == RILL__EMBED_OPENAI, rc = RILL_OK;
+  size_t i;
+  /* OpenAI rows may come in any order: each says its index. */
+  unsigned char *seen = is_openai ? rill__calloc(e->n, 1) : NULL;
+  if (is_openai && !seen)
+    return rill__pdec_fail(&d->m.p, RILL_E_NOMEM, 0, "out of memory");
+  for (i = 0; el >= 0 && rc == RILL_OK;
+       el = single >= 0 ? -1 : rill__json_next(js, arr, el), i++) {
+    size_t at = i;
+    int row = d->format == RILL__EMBED_GEMINI ? rill__json_getz(js, el, "values")
+                                              : el;
+    if (is_openai && (rc = openai_row(d, el, e->n, seen, &at, &row)) != RILL_OK)
+      break;
+    if (!rill__json_is_array(js, row)) {
+      rc = embed_fail(d, "a vector is not an array");
+      break;
+    }
+    rc = read_row(d, row, e->data + at * e->dims, e->dims);
+  }
+  rill__free(seen);
+  return rc;
+}
+
 static int embed_record(rill__decoder *base, const char *rec, size_t len) {
   embed_dec *d = (embed_dec *)base;
   const rill__json *js = &d->m.js;
@@ -328,7 +376,7 @@ static int embed_record(rill__decoder *base, const char *rec, size_t len) {
    * with usage.prompt_tokens; Ollama and Gemini list the vectors in order. */
   int is_openai = d->format == RILL__EMBED_OPENAI;
   int rc, arr, el, first_row, single = -1;
-  size_t n = 0, dims, i;
+  size_t n = 0, dims;
   rill_embeddings *e;
   if (d->m.done)
     return RILL_OK;
@@ -366,45 +414,9 @@ static int embed_record(rill__decoder *base, const char *rec, size_t len) {
   e->data = rill__calloc(n, dims * sizeof(float));
   if (!e->data)
     return rill__pdec_fail(&d->m.p, RILL_E_NOMEM, 0, "out of memory");
-  {
-    /* OpenAI rows may come in any order: each says its index. */
-    unsigned char *seen = is_openai ? rill__calloc(n, 1) : NULL;
-    if (is_openai && !seen)
-      return rill__pdec_fail(&d->m.p, RILL_E_NOMEM, 0, "out of memory");
-    rc = RILL_OK;
-    for (i = 0; el >= 0 && rc == RILL_OK;
-         el = single >= 0 ? -1 : rill__json_next(js, arr, el), i++) {
-      size_t at = i;
-      int row = d->format == RILL__EMBED_GEMINI ? rill__json_getz(js, el, "values")
-                                                : el;
-      if (is_openai) {
-        int64_t ix;
-        int it = rill__json_getz(js, el, "index");
-        row = rill__json_getz(js, el, "embedding");
-        if (it >= 0) {
-          if (rill__json_int64(js, it, &ix) != RILL_OK || ix < 0 ||
-              (uint64_t)ix >= n) {
-            rc = embed_fail(d, "an index is out of range");
-            break;
-          }
-          at = (size_t)ix;
-        }
-        if (seen[at]) {
-          rc = embed_fail(d, "two vectors with the same index");
-          break;
-        }
-        seen[at] = 1;
-      }
-      if (!rill__json_is_array(js, row)) {
-        rc = embed_fail(d, "a vector is not an array");
-        break;
-      }
-      rc = read_row(d, row, e->data + at * dims, dims);
-    }
-    rill__free(seen);
-    if (rc != RILL_OK)
-      return rc;
-  }
+  rc = read_rows(d, arr, el, single, e);
+  if (rc != RILL_OK)
+    return rc;
   e->input_tokens = d->format == RILL__EMBED_OLLAMA
                         ? rill__json_member_i64(js, 0, "prompt_eval_count")
                         : -1; /* Gemini reports none */

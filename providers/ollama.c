@@ -55,13 +55,36 @@ static int keep_str(ollama_dec *d, int i, rill__buf *dst) {
   return rc;
 }
 
+/* A call's arguments (token a of the function object) into d->args as
+ * NUL-terminated compact JSON ("{}" when absent); len excludes the NUL. */
+static int call_args(ollama_dec *d, int a) {
+  const rill__json *js = &d->c.js;
+  int rc = RILL_OK;
+  rill__buf_clear(&d->args);
+  d->args.limit = d->c.max_tool_args + 1; /* + the NUL */
+  if (rill__json_is_string(js, a))
+    rc = rill__json_unescape(js, a, &d->args);
+  else if (a >= 0 && !rill__json_is_null(js, a)) {
+    size_t n;
+    const char *raw = rill__json_raw(js, a, &n);
+    rc = rill__json_minify(&d->args, raw, n);
+  }
+  if (rc == RILL_OK && d->args.len == 0)
+    rc = rill__buf_append(&d->args, "{}", 2);
+  if (rc == RILL_OK)
+    rc = rill__buf_putc(&d->args, '\0');
+  if (rc == RILL_OK)
+    d->args.len--;
+  return rc;
+}
+
 static int tool_calls(ollama_dec *d, int arr) {
   size_t k;
   const rill__json *js = &d->c.js;
   if (!rill__json_is_array(js, arr))
     return RILL_OK;
   for (k = 0;; k++) {
-    int el = rill__json_at(js, arr, k), fn, nm, a, rc;
+    int el = rill__json_at(js, arr, k), fn, nm, rc;
     size_t index = d->c.n_calls;
     if (el < 0)
       break;
@@ -84,20 +107,7 @@ static int tool_calls(ollama_dec *d, int arr) {
     rc = rill__chatdec_str(&d->c, nm);
     if (rc != RILL_OK)
       return rc;
-    rill__buf_clear(&d->args);
-    d->args.limit = d->c.max_tool_args + 1; /* + the NUL */
-    a = rill__json_getz(js, fn, "arguments");
-    if (rill__json_is_string(js, a))
-      rc = rill__json_unescape(js, a, &d->args);
-    else if (a >= 0 && !rill__json_is_null(js, a)) {
-      size_t n;
-      const char *raw = rill__json_raw(js, a, &n);
-      rc = rill__json_minify(&d->args, raw, n);
-    }
-    if (rc == RILL_OK && d->args.len == 0)
-      rc = rill__buf_append(&d->args, "{}", 2);
-    if (rc == RILL_OK)
-      rc = rill__buf_putc(&d->args, '\0');
+    rc = call_args(d, rill__json_getz(js, fn, "arguments"));
     if (rc == RILL_E_LIMIT)
       return rill__pdec_fail(&d->c.p, rc, 0,
                              "tool call arguments longer than %zu bytes",
@@ -105,7 +115,6 @@ static int tool_calls(ollama_dec *d, int arr) {
     if (rc != RILL_OK)
       return rill__pdec_fail(&d->c.p, rc, 0, "tool call arguments: %s",
                              rill_strerror(rc));
-    d->args.len--;
     rc = rill__chatdec_tool_delta(&d->c, index, d->id.data, d->c.str.data,
                                   d->args.data, d->args.len);
     if (rc == RILL_OK)
@@ -322,31 +331,38 @@ static void write_options(rill_jw *w, const rill_chat_request *req) {
   rill_jw_object_end(w);
 }
 
-static void write_body(rill_jw *w, const rill_chat_request *req, int generate) {
+/* /api/generate: the prompt, the first system message's text as
+ * "system", and the user messages' images in order. */
+static void write_generate(rill_jw *w, const rill_chat_request *req) {
   size_t i, j, n_images = 0;
+  const char *system = NULL;
+  rill__jw_kstr(w, "prompt", req->prompt);
+  for (i = 0; i < req->n_messages; i++) {
+    if (req->messages[i].role == RILL_ROLE_SYSTEM && !system &&
+        req->messages[i].content)
+      system = req->messages[i].content;
+    if (req->messages[i].role == RILL_ROLE_USER)
+      n_images += req->messages[i].n_images;
+  }
+  if (system)
+    rill__jw_kstr(w, "system", system);
+  if (n_images == 0)
+    return;
+  rill_jw_key(w, "images", 6);
+  rill_jw_array_begin(w);
+  for (i = 0; i < req->n_messages; i++)
+    if (req->messages[i].role == RILL_ROLE_USER)
+      for (j = 0; j < req->messages[i].n_images; j++)
+        rill__jw_image(w, &req->messages[i].images[j], 0);
+  rill_jw_array_end(w);
+}
+
+static void write_body(rill_jw *w, const rill_chat_request *req, int generate) {
+  size_t i;
   rill_jw_object_begin(w);
   rill__jw_kstr(w, "model", req->model);
   if (generate) {
-    const char *system = NULL;
-    rill__jw_kstr(w, "prompt", req->prompt);
-    for (i = 0; i < req->n_messages; i++) {
-      if (req->messages[i].role == RILL_ROLE_SYSTEM && !system &&
-          req->messages[i].content)
-        system = req->messages[i].content;
-      if (req->messages[i].role == RILL_ROLE_USER)
-        n_images += req->messages[i].n_images;
-    }
-    if (system)
-      rill__jw_kstr(w, "system", system);
-    if (n_images > 0) {
-      rill_jw_key(w, "images", 6);
-      rill_jw_array_begin(w);
-      for (i = 0; i < req->n_messages; i++)
-        if (req->messages[i].role == RILL_ROLE_USER)
-          for (j = 0; j < req->messages[i].n_images; j++)
-            rill__jw_image(w, &req->messages[i].images[j], 0);
-      rill_jw_array_end(w);
-    }
+    write_generate(w, req);
   } else {
     rill_jw_key(w, "messages", 8);
     rill_jw_array_begin(w);

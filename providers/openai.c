@@ -98,31 +98,41 @@ static int new_call(openai_dec *d, int64_t wire_index, size_t *at) {
   return RILL_OK;
 }
 
+/* The latest call with wire index ix; SIZE_MAX: a new one. */
+static size_t find_by_index(const openai_dec *d, int64_t ix, int idt) {
+  size_t k;
+  for (k = d->n; k-- > 0;) {
+    const oa_call *c = &d->calls[k];
+    if (c->wire_index != ix)
+      continue;
+    if (idt >= 0 && c->call.id.len > 0 &&
+        !rill__json_str_eq(&d->c.js, idt, c->call.id.data, c->call.id.len))
+      return SIZE_MAX; /* another call reusing the index */
+    /* A delivered call is complete: a later fragment starts a new one. */
+    return c->emitted ? SIZE_MAX : k;
+  }
+  return SIZE_MAX;
+}
+
+/* The latest call whose id is token idt; SIZE_MAX: a new one. */
+static size_t find_by_id(const openai_dec *d, int idt) {
+  size_t k;
+  for (k = d->n; k-- > 0;) {
+    const oa_call *c = &d->calls[k];
+    if (c->call.id.len > 0 &&
+        rill__json_str_eq(&d->c.js, idt, c->call.id.data, c->call.id.len))
+      return c->emitted ? SIZE_MAX : k;
+  }
+  return SIZE_MAX;
+}
+
 /* Find the call a fragment belongs to; SIZE_MAX: a new one. */
 static size_t find_call(openai_dec *d, int has_ix, int64_t ix, int idt,
                         int has_name) {
-  const rill__json *js = &d->c.js;
-  size_t k;
-  if (has_ix) {
-    for (k = d->n; k-- > 0;) {
-      oa_call *c = &d->calls[k];
-      if (c->wire_index != ix)
-        continue;
-      if (idt >= 0 && c->call.id.len > 0 &&
-          !rill__json_str_eq(js, idt, c->call.id.data, c->call.id.len))
-        return SIZE_MAX; /* another call reusing the index */
-      /* A delivered call is complete: a later fragment starts a new one. */
-      return c->emitted ? SIZE_MAX : k;
-    }
-    return SIZE_MAX;
-  }
-  if (idt >= 0) {
-    for (k = d->n; k-- > 0;)
-      if (d->calls[k].call.id.len > 0 &&
-          rill__json_str_eq(js, idt, d->calls[k].call.id.data, d->calls[k].call.id.len))
-        return d->calls[k].emitted ? SIZE_MAX : k;
-    return SIZE_MAX;
-  }
+  if (has_ix)
+    return find_by_index(d, ix, idt);
+  if (idt >= 0)
+    return find_by_id(d, idt);
   if (has_name || d->n == 0 || d->calls[d->n - 1].emitted)
     return SIZE_MAX;
   return d->n - 1;
@@ -264,6 +274,29 @@ static void usage(openai_dec *d, int u) {
 }
 
 /* One chunk (streaming) or the whole answer (whole = 1). */
+/* One element c of "choices": its delta (message when whole), then its
+ * finish_reason the first time one comes. Choices other than index 0 are
+ * skipped (n > 1 is not supported). */
+static int choice(openai_dec *d, int c, int whole) {
+  static const char *const choice_keys[] = {"index", "delta", "message",
+                                            "finish_reason"};
+  const rill__json *js = &d->c.js;
+  int cv[4], rc;
+  int64_t n = 0;
+  rill__json_get_many(js, c, choice_keys, 4, cv);
+  if (cv[0] >= 0 && (rill__json_int64(js, cv[0], &n) != RILL_OK || n != 0))
+    return RILL_OK;
+  rc = delta(d, whole ? cv[2] : cv[1]);
+  if (rc != RILL_OK || !rill__json_is_string(js, cv[3]) || d->saw_finish)
+    return rc;
+  d->saw_finish = 1;
+  rc = rill__chatdec_keep(&d->c, cv[3], &d->c.raw_finish);
+  if (rc != RILL_OK)
+    return rc;
+  d->c.finish = rill__finish_from(d->c.raw_finish.data, d->c.raw_finish.len);
+  return emit_calls(d);
+}
+
 static int chunk(openai_dec *d, const char *data, size_t len, int whole) {
   rill__json *js = &d->c.js;
   rill_json_error err = {0, NULL};
@@ -292,31 +325,12 @@ static int chunk(openai_dec *d, const char *data, size_t len, int whole) {
     return rc;
   ch = top[2];
   for (k = 0; rill__json_is_array(js, ch); k++) {
-    static const char *const choice_keys[] = {"index", "delta", "message",
-                                              "finish_reason"};
-    int c = rill__json_at(js, ch, k), ix, fr, cv[4];
-    int64_t n = 0;
+    int c = rill__json_at(js, ch, k);
     if (c < 0)
       break;
-    rill__json_get_many(js, c, choice_keys, 4, cv);
-    ix = cv[0];
-    if (ix >= 0 && (rill__json_int64(js, ix, &n) != RILL_OK || n != 0))
-      continue; /* only the first choice (n > 1 is not supported) */
-    rc = delta(d, whole ? cv[2] : cv[1]);
+    rc = choice(d, c, whole);
     if (rc != RILL_OK)
       return rc;
-    fr = cv[3];
-    if (rill__json_is_string(js, fr) && !d->saw_finish) {
-      d->saw_finish = 1;
-      rc = rill__chatdec_keep(&d->c, fr, &d->c.raw_finish);
-      if (rc != RILL_OK)
-        return rc;
-      d->c.finish =
-          rill__finish_from(d->c.raw_finish.data, d->c.raw_finish.len);
-      rc = emit_calls(d);
-      if (rc != RILL_OK)
-        return rc;
-    }
   }
   usage(d, top[3]);
   t = rill__json_getz(js, top[4], "predicted_per_second");

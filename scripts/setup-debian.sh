@@ -7,7 +7,8 @@ set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config libcurl4-openssl-dev libmbedtls-dev libjsmn-dev)
 if [[ "${1:-}" == "--test" ]]; then
-  pkgs+=(libcmocka-dev clang libclang-rt-14-dev valgrind python3 locales binutils curl time gcovr)
+  pkgs+=(libcmocka-dev clang libclang-rt-14-dev valgrind python3 locales binutils curl time
+        gcovr cppcheck clang-tidy)  # scripts/coverage.sh, scripts/lint.sh
 fi
 
 missing=()

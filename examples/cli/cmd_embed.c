@@ -504,6 +504,22 @@ static int flush_batch(run_state *s, batch *b) {
   return rc;
 }
 
+/* One input line into the batch: take_line's result (0 taken, > 0
+ * malformed with why filled in, < 0 out of memory). */
+static int embed_line(const embed_args *a, batch *b, const char *line,
+                      size_t len, uint64_t index, int too_long, char *why,
+                      size_t why_cap) {
+  const char *p = line ? line : "";
+  /* A BOM would become part of the first text, or break its JSON. */
+  if (index == 0 && len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+    p += 3, len -= 3;
+  if (too_long) {
+    snprintf(why, why_cap, "longer than %zu bytes (--max-line)", a->max_line);
+    return 1;
+  }
+  return take_line(a, b, p, len, index, why, why_cap);
+}
+
 static int embed_stream(run_state *s, batch *b) {
   const embed_args *a = s->a;
   char *line = NULL, why[160];
@@ -512,18 +528,8 @@ static int embed_stream(run_state *s, batch *b) {
   int rc = CLI_OK, r, too_long;
   while ((r = read_line(stdin, &line, &cap, a->max_line, &len, &too_long)) >
          0) {
-    const char *p = line ? line : "";
     uint64_t index = lineno++;
-    /* A BOM would become part of the first text, or break its JSON. */
-    if (index == 0 && len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
-      p += 3, len -= 3;
-    if (too_long) {
-      snprintf(why, sizeof why, "longer than %zu bytes (--max-line)",
-               a->max_line);
-      r = 1;
-    } else {
-      r = take_line(a, b, p, len, index, why, sizeof why);
-    }
+    r = embed_line(a, b, line, len, index, too_long, why, sizeof why);
     if (r < 0) {
       fprintf(stderr, "rill embed: out of memory\n");
       rc = CLI_RUNTIME;
@@ -730,13 +736,54 @@ static int open_remote(const embed_args *a, rill_client **client,
   return CLI_OK;
 }
 
+/* The local embedder for a's model; --dims checked against its width, and
+ * a->max_tokens set to the limit it applies (what messages quote). */
+static int open_local_embedder(embed_args *a, rill_embedder **e) {
+  rill_embedder_options o;
+  rill_embedder_info info;
+  int rc;
+  memset(&o, 0, sizeof o);
+  o.size = sizeof o;
+  o.n_threads = a->threads;
+  o.max_tokens = (uint32_t)a->max_tokens;
+  o.overflow = a->refuse_long ? RILL_EMBED_REFUSE : RILL_EMBED_TRUNCATE;
+  o.models_dir = a->m.models_dir;
+  rc = open_local(&a->m, &o, e);
+  if (rc == CLI_OK && rill_embedder_get_info(*e, &info) == RILL_OK) {
+    if (a->dims > info.dims) {
+      fprintf(stderr, "rill embed: --dims %lu is more than the model's "
+                      "width %u\n", a->dims, (unsigned)info.dims);
+      rc = CLI_USAGE;
+    }
+    a->max_tokens = info.context;
+  }
+  return rc;
+}
+
+/* The closing line on stderr: texts, tokens, skipped lines, time. */
+static void print_summary(const run_state *s) {
+  struct timespec t1;
+  double secs;
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  secs = (double)(t1.tv_sec - s->t0.tv_sec) +
+         (double)(t1.tv_nsec - s->t0.tv_nsec) / 1e9;
+  fprintf(stderr, "rill embed: %llu texts", (unsigned long long)s->texts);
+  if (s->tokens_known)
+    fprintf(stderr, ", %lld tokens", (long long)s->tokens);
+  if (s->skipped)
+    fprintf(stderr, ", %llu skipped", (unsigned long long)s->skipped);
+  fprintf(stderr, ", %.2f s", secs);
+  if (s->tokens_known && secs > 0)
+    fprintf(stderr, " (%.0f tokens/s)", (double)s->tokens / secs);
+  fputc('\n', stderr);
+}
+
 int cmd_embed(int argc, char **argv) {
   embed_args a;
   run_state s;
   batch b;
   rill_client *client = NULL;
   int rc, global = 0;
-  double secs;
 
   if (argc == 2 && (strcmp(argv[1], "--help") == 0 ||
                     strcmp(argv[1], "-h") == 0)) {
@@ -777,24 +824,7 @@ int cmd_embed(int argc, char **argv) {
     global = 1;
     rc = open_remote(&a, &client, &s.e);
   } else {
-    rill_embedder_options o;
-    rill_embedder_info info;
-    memset(&o, 0, sizeof o);
-    o.size = sizeof o;
-    o.n_threads = a.threads;
-    o.max_tokens = (uint32_t)a.max_tokens;
-    o.overflow = a.refuse_long ? RILL_EMBED_REFUSE : RILL_EMBED_TRUNCATE;
-    o.models_dir = a.m.models_dir;
-    rc = open_local(&a.m, &o, &s.e);
-    if (rc == CLI_OK && rill_embedder_get_info(s.e, &info) == RILL_OK) {
-      if (a.dims > info.dims) {
-        fprintf(stderr, "rill embed: --dims %lu is more than the model's "
-                        "width %u\n", a.dims, (unsigned)info.dims);
-        rc = CLI_USAGE;
-      }
-      /* The limit in messages is the one the embedder applies. */
-      a.max_tokens = info.context;
-    }
+    rc = open_local_embedder(&a, &s.e);
   }
   if (rc != CLI_OK)
     goto done;
@@ -805,21 +835,8 @@ int cmd_embed(int argc, char **argv) {
   rc = embed_stream(&s, &b);
   if (s.progress)
     progress(&s, 1);
-  if (!a.quiet && rc == CLI_OK) {
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    secs = (double)(t1.tv_sec - s.t0.tv_sec) +
-           (double)(t1.tv_nsec - s.t0.tv_nsec) / 1e9;
-    fprintf(stderr, "rill embed: %llu texts", (unsigned long long)s.texts);
-    if (s.tokens_known)
-      fprintf(stderr, ", %lld tokens", (long long)s.tokens);
-    if (s.skipped)
-      fprintf(stderr, ", %llu skipped", (unsigned long long)s.skipped);
-    fprintf(stderr, ", %.2f s", secs);
-    if (s.tokens_known && secs > 0)
-      fprintf(stderr, " (%.0f tokens/s)", (double)s.tokens / secs);
-    fputc('\n', stderr);
-  }
+  if (!a.quiet && rc == CLI_OK)
+    print_summary(&s);
 
 done:
   rill_embedder_close(s.e);
@@ -890,40 +907,68 @@ static char *tokenize_text(const char *prefix, int argc, char **argv, int i,
   return t;
 }
 
+/* Options up to the first text word (*i); -1 to go on, or the exit
+ * code (help, usage error). */
+static int tokenize_args(model_args *m, int argc, char **argv, int *i,
+                         int *special) {
+  for (*i = 1; *i < argc; (*i)++) {
+    int r;
+    if (strcmp(argv[*i], "--no-special") == 0) {
+      *special = 0;
+      continue;
+    }
+    if (strcmp(argv[*i], "--help") == 0 || strcmp(argv[*i], "-h") == 0) {
+      tokenize_usage(stdout);
+      return CLI_OK;
+    }
+    r = model_opt(m, argc, argv, i);
+    if (r < 0)
+      return tokenize_usage(stderr), CLI_USAGE;
+    if (r > 0)
+      continue;
+    if (argv[*i][0] == '-' && argv[*i][1] == '-') {
+      fprintf(stderr, "rill tokenize: unknown option %s\n", argv[*i]);
+      return tokenize_usage(stderr), CLI_USAGE;
+    }
+    break;
+  }
+  if (model_args_check(m) != 0 || *i >= argc)
+    return tokenize_usage(stderr), CLI_USAGE;
+  return -1;
+}
+
+/* All of text's ids into *ids (realloc'd; the caller frees it), *n of
+ * them. Asks with a guess; the first answer gives the exact count. */
+static int tokenize_all(rill_embedder *e, const char *text, size_t len,
+                        int special, int32_t **ids, size_t *n) {
+  size_t cap = 256;
+  int rc;
+  for (;;) {
+    int32_t *ni = realloc(*ids, cap * sizeof *ni);
+    if (!ni)
+      return RILL_E_NOMEM;
+    *ids = ni;
+    rc = rill_embedder_tokenize(e, text, len, special, ni, cap, n);
+    if (rc != RILL_E_LIMIT || *n <= cap)
+      return rc;
+    cap = *n;
+  }
+}
+
 int cmd_tokenize(int argc, char **argv) {
   model_args m;
   rill_embedder_options o;
   rill_embedder *e = NULL;
   int32_t *ids = NULL;
   char *text = NULL;
-  size_t len = 0, cap = 256, n = 0, k;
+  size_t len = 0, n = 0, k;
   int i, rc, special = 1;
 
   memset(&m, 0, sizeof m);
   m.cmd = "tokenize";
-  for (i = 1; i < argc; i++) {
-    int r;
-    if (strcmp(argv[i], "--no-special") == 0) {
-      special = 0;
-      continue;
-    }
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      tokenize_usage(stdout);
-      return CLI_OK;
-    }
-    r = model_opt(&m, argc, argv, &i);
-    if (r < 0)
-      return tokenize_usage(stderr), CLI_USAGE;
-    if (r > 0)
-      continue;
-    if (argv[i][0] == '-' && argv[i][1] == '-') {
-      fprintf(stderr, "rill tokenize: unknown option %s\n", argv[i]);
-      return tokenize_usage(stderr), CLI_USAGE;
-    }
-    break;
-  }
-  if (model_args_check(&m) != 0 || i >= argc)
-    return tokenize_usage(stderr), CLI_USAGE;
+  rc = tokenize_args(&m, argc, argv, &i, &special);
+  if (rc >= 0)
+    return rc;
   if (m.task)
     m.prefix = task_prefix(m.task);
   text = tokenize_text(m.prefix, argc, argv, i, &len);
@@ -941,19 +986,7 @@ int cmd_tokenize(int argc, char **argv) {
     free(text);
     return rc;
   }
-  /* Ask with a guess; the first answer gives the exact count. */
-  for (;;) {
-    int32_t *ni = realloc(ids, cap * sizeof *ids);
-    if (!ni) {
-      rc = RILL_E_NOMEM;
-      break;
-    }
-    ids = ni;
-    rc = rill_embedder_tokenize(e, text, len, special, ids, cap, &n);
-    if (rc != RILL_E_LIMIT || n <= cap)
-      break;
-    cap = n;
-  }
+  rc = tokenize_all(e, text, len, special, &ids, &n);
   if (rc != RILL_OK) {
     fprintf(stderr, "rill tokenize: %s\n", rill_strerror(rc));
     rc = rc == RILL_E_NOMEM ? CLI_RUNTIME : CLI_MALFORMED;

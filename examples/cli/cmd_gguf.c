@@ -468,14 +468,9 @@ static void dims_text(const rill_gguf_tensor *x, char *buf, size_t cap) {
   }
 }
 
-static int human_report(report *o, rill_gguf *g, const source *s,
-                        const rill_gguf_info *info, const char *arch,
-                        size_t arch_len, const char *sha) {
-  totals t;
-  uint64_t i;
-  size_t kw = 3, nw = 4;
-  unsigned k;
-  memset(&t, 0, sizeof t);
+static void human_header(report *o, const source *s,
+                         const rill_gguf_info *info, const char *arch,
+                         size_t arch_len, const char *sha) {
   printf("file          %s\n", s->path);
   if (s->from_store)
     printf("model         %s (%s)\n", s->arg, s->digest);
@@ -502,7 +497,12 @@ static int human_report(report *o, rill_gguf *g, const source *s,
     else
       printf("verified      no: nothing to compare it with\n");
   }
+}
 
+static int human_metadata(report *o, rill_gguf *g,
+                          const rill_gguf_info *info) {
+  uint64_t i;
+  size_t kw = 3;
   for (i = 0; i < info->n_kv; i++) {
     rill_gguf_kv kv;
     if (rill_gguf_kv_at(g, i, &kv) == RILL_OK && kv.key_len > kw)
@@ -535,7 +535,13 @@ static int human_report(report *o, rill_gguf *g, const source *s,
              cut ? " ..." : "");
     }
   }
+  return RILL_OK;
+}
 
+static int human_tensors(report *o, rill_gguf *g, const rill_gguf_info *info,
+                         totals *t) {
+  uint64_t i;
+  size_t nw = 4;
   for (i = 0; i < info->n_tensors; i++) {
     rill_gguf_tensor x;
     if (rill_gguf_tensor_at(g, i, &x) == RILL_OK && x.name_len > nw)
@@ -552,7 +558,7 @@ static int human_report(report *o, rill_gguf *g, const source *s,
     const char *q;
     if (rill_gguf_tensor_at(g, i, &x) != RILL_OK)
       return RILL_E_INTERNAL;
-    add_totals(&t, &x);
+    add_totals(t, &x);
     dims_text(&x, dims, sizeof dims);
     rill_jw_reset(o->w);
     rill_jw_string(o->w, x.name, x.name_len);
@@ -560,7 +566,20 @@ static int human_report(report *o, rill_gguf *g, const source *s,
     printf("  %-*.*s  %-5s %-22s %14" PRIu64 " %14" PRIu64 "\n", (int)nw,
            (int)(n - 2), q + 1, type_name(x.type), dims, x.n_bytes, x.offset);
   }
+  return RILL_OK;
+}
 
+static int human_report(report *o, rill_gguf *g, const source *s,
+                        const rill_gguf_info *info, const char *arch,
+                        size_t arch_len, const char *sha) {
+  totals t;
+  unsigned k;
+  int rc;
+  memset(&t, 0, sizeof t);
+  human_header(o, s, info, arch, arch_len, sha);
+  if ((rc = human_metadata(o, g, info)) != RILL_OK ||
+      (rc = human_tensors(o, g, info, &t)) != RILL_OK)
+    return rc;
   printf("\ntotals\n");
   printf("  tensors     %" PRIu64 "\n", t.tensors);
   printf("  parameters  %" PRIu64 "\n", t.params);
@@ -581,6 +600,39 @@ static int open_error_exit(int rc) {
              : CLI_RUNTIME;
 }
 
+/* The command line into s, o, models_dir and do_verify: -1 to go on, or
+ * the exit code (help, usage error). */
+static int gguf_args(int argc, char **argv, source *s, report *o,
+                     const char **models_dir, int *do_verify) {
+  int i, opts_done = 0;
+  for (i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!opts_done && strcmp(a, "--") == 0) {
+      opts_done = 1;
+    } else if (!opts_done && strcmp(a, "--json") == 0) {
+      o->json = 1;
+    } else if (!opts_done && strcmp(a, "--verify") == 0) {
+      *do_verify = 1;
+    } else if (!opts_done && strcmp(a, "--models-dir") == 0 && i + 1 < argc) {
+      *models_dir = argv[++i];
+    } else if (!opts_done &&
+               (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
+      fputs(k_usage, stdout);
+      return CLI_OK;
+    } else if ((opts_done || a[0] != '-') && !s->arg && a[0]) {
+      s->arg = a;
+    } else {
+      fputs(k_usage, stderr);
+      return CLI_USAGE;
+    }
+  }
+  if (!s->arg) {
+    fputs(k_usage, stderr);
+    return CLI_USAGE;
+  }
+  return -1;
+}
+
 int cmd_gguf(int argc, char **argv) {
   source s;
   report o;
@@ -590,35 +642,13 @@ int cmd_gguf(int argc, char **argv) {
   const char *models_dir = NULL, *arch = NULL;
   char sha[65];
   size_t arch_len = 0;
-  int i, do_verify = 0, rc, code, opts_done = 0;
+  int do_verify = 0, rc, code;
   memset(&s, 0, sizeof s);
   memset(&o, 0, sizeof o);
   memset(&e, 0, sizeof e);
-  for (i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    if (!opts_done && strcmp(a, "--") == 0) {
-      opts_done = 1;
-    } else if (!opts_done && strcmp(a, "--json") == 0) {
-      o.json = 1;
-    } else if (!opts_done && strcmp(a, "--verify") == 0) {
-      do_verify = 1;
-    } else if (!opts_done && strcmp(a, "--models-dir") == 0 && i + 1 < argc) {
-      models_dir = argv[++i];
-    } else if (!opts_done &&
-               (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
-      fputs(k_usage, stdout);
-      return CLI_OK;
-    } else if ((opts_done || a[0] != '-') && !s.arg && a[0]) {
-      s.arg = a;
-    } else {
-      fputs(k_usage, stderr);
-      return CLI_USAGE;
-    }
-  }
-  if (!s.arg) {
-    fputs(k_usage, stderr);
-    return CLI_USAGE;
-  }
+  code = gguf_args(argc, argv, &s, &o, &models_dir, &do_verify);
+  if (code >= 0)
+    return code;
 
   code = locate(&s, models_dir);
   if (code != CLI_OK)

@@ -83,9 +83,70 @@ static void parse_usage(void) {
         stderr);
 }
 
+/* "sse|ndjson [--chunk N] [--max-record N]": 0, or -1 after the usage
+ * or a message on stderr. */
+static int parse_args(int argc, char **argv, int *is_sse,
+                      unsigned long long *chunk,
+                      unsigned long long *max_record) {
+  int i;
+  if (argc < 2 ||
+      (strcmp(argv[1], "sse") != 0 && strcmp(argv[1], "ndjson") != 0)) {
+    parse_usage();
+    return -1;
+  }
+  *is_sse = strcmp(argv[1], "sse") == 0;
+  for (i = 2; i < argc; i++) {
+    if (strcmp(argv[i], "--chunk") == 0 && i + 1 < argc) {
+      if (cli_parse_size(argv[++i], 1, MAX_CHUNK, chunk) != 0) {
+        fprintf(stderr, "rill parse: --chunk must be 1..64M\n");
+        return -1;
+      }
+    } else if (strcmp(argv[i], "--max-record") == 0 && i + 1 < argc) {
+      if (cli_parse_size(argv[++i], 1, RILL_HARD_MAX_RECORD_BYTES,
+                         max_record) != 0) {
+        fprintf(stderr, "rill parse: --max-record must be 1..64M\n");
+        return -1;
+      }
+    } else {
+      parse_usage();
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* The exit code after a complete read: the first failure (output, a
+ * callback, the framer at err_off) is reported; an SSE stream ends with
+ * its end line (sse non-NULL), an NDJSON one with malformed records
+ * reported as such. */
+static int parse_result(parse_ctx *ctx, int rc, uint64_t err_off,
+                        const rill_sse *sse) {
+  if (ctx->write_failed) {
+    fprintf(stderr, "rill parse: writing stdout failed\n");
+    return CLI_RUNTIME;
+  }
+  if (ctx->status != RILL_OK) {
+    fprintf(stderr, "rill parse: %s\n", rill_strerror(ctx->status));
+    return CLI_RUNTIME;
+  }
+  if (rc != RILL_OK) {
+    fprintf(stderr, "rill parse: %s (%s) at byte %" PRIu64 "\n",
+            rill_strerror(rc), rill_error_name(rc), err_off);
+    return rc == RILL_E_LIMIT ? CLI_MALFORMED : CLI_RUNTIME;
+  }
+  if (sse) {
+    uint64_t retry = 0;
+    int has_retry = rill_sse_retry(sse, &retry);
+    return emit(ctx, parse_out_sse_end(ctx->w, has_retry, retry)) != 0
+               ? CLI_RUNTIME
+               : CLI_OK;
+  }
+  return ctx->malformed ? CLI_MALFORMED : CLI_OK;
+}
+
 int cmd_parse(int argc, char **argv) {
   unsigned long long chunk = DEFAULT_CHUNK, max_record = 0;
-  int is_sse, i, rc = RILL_OK, exit_code = CLI_OK;
+  int is_sse = 0, rc = RILL_OK, exit_code = CLI_OK;
   rill_framer_opts opts = RILL_FRAMER_OPTS_INIT;
   rill_sse *sse = NULL;
   rill_ndjson *nd = NULL;
@@ -93,35 +154,8 @@ int cmd_parse(int argc, char **argv) {
   char *buf = NULL;
   uint64_t err_off = 0;
 
-  if (argc < 2) {
-    parse_usage();
+  if (parse_args(argc, argv, &is_sse, &chunk, &max_record) != 0)
     return CLI_USAGE;
-  }
-  if (strcmp(argv[1], "sse") == 0)
-    is_sse = 1;
-  else if (strcmp(argv[1], "ndjson") == 0)
-    is_sse = 0;
-  else {
-    parse_usage();
-    return CLI_USAGE;
-  }
-  for (i = 2; i < argc; i++) {
-    if (strcmp(argv[i], "--chunk") == 0 && i + 1 < argc) {
-      if (cli_parse_size(argv[++i], 1, MAX_CHUNK, &chunk) != 0) {
-        fprintf(stderr, "rill parse: --chunk must be 1..64M\n");
-        return CLI_USAGE;
-      }
-    } else if (strcmp(argv[i], "--max-record") == 0 && i + 1 < argc) {
-      if (cli_parse_size(argv[++i], 1, RILL_HARD_MAX_RECORD_BYTES,
-                         &max_record) != 0) {
-        fprintf(stderr, "rill parse: --max-record must be 1..64M\n");
-        return CLI_USAGE;
-      }
-    } else {
-      parse_usage();
-      return CLI_USAGE;
-    }
-  }
   opts.max_record_bytes = (size_t)max_record;
 
   buf = malloc((size_t)chunk);
@@ -151,25 +185,8 @@ int cmd_parse(int argc, char **argv) {
   }
   if (rc != RILL_OK)
     err_off = is_sse ? rill_sse_error_offset(sse) : rill_ndjson_error_offset(nd);
-
-  if (exit_code == CLI_OK && ctx.write_failed) {
-    fprintf(stderr, "rill parse: writing stdout failed\n");
-    exit_code = CLI_RUNTIME;
-  } else if (exit_code == CLI_OK && ctx.status != RILL_OK) {
-    fprintf(stderr, "rill parse: %s\n", rill_strerror(ctx.status));
-    exit_code = CLI_RUNTIME;
-  } else if (exit_code == CLI_OK && rc != RILL_OK) {
-    fprintf(stderr, "rill parse: %s (%s) at byte %" PRIu64 "\n",
-            rill_strerror(rc), rill_error_name(rc), err_off);
-    exit_code = (rc == RILL_E_LIMIT) ? CLI_MALFORMED : CLI_RUNTIME;
-  } else if (exit_code == CLI_OK && is_sse) {
-    uint64_t retry = 0;
-    int has_retry = rill_sse_retry(sse, &retry);
-    if (emit(&ctx, parse_out_sse_end(ctx.w, has_retry, retry)) != 0)
-      exit_code = CLI_RUNTIME;
-  } else if (exit_code == CLI_OK && ctx.malformed) {
-    exit_code = CLI_MALFORMED;
-  }
+  if (exit_code == CLI_OK)
+    exit_code = parse_result(&ctx, rc, err_off, sse);
   if (fflush(stdout) != 0 && exit_code == CLI_OK)
     exit_code = CLI_RUNTIME;
 

@@ -40,7 +40,7 @@ extern "C" {
   X(E_STATE, -19, 0, "call not allowed in the handle's current state")         \
   X(E_INTERNAL, -20, 0, "internal error (a bug in rill; please report it)")
 
-#define RILL_ERROR_ENUM_(name, value, retryable, text) RILL_##name = value,
+#define RILL_ERROR_ENUM_(name, value, retryable, text) RILL_##name = (value),
 typedef enum rill_status { RILL_ERROR_MAP(RILL_ERROR_ENUM_) } rill_status;
 #undef RILL_ERROR_ENUM_
 

@@ -151,6 +151,57 @@ static void finish_vec(const rill_embedder *e, const rill_embed_options *o,
   rill__l2_normalize(dst, dims);
 }
 
+/* Text i's n_full tokens against the limit: refused, or cut with [SEP]
+ * put back last; *nt the count to run. */
+static int fit_tokens(const rill_embedder *e, size_t i, size_t n_full,
+                      int32_t *ids, size_t *nt, char *errmsg,
+                      size_t errmsg_cap) {
+  *nt = n_full;
+  if (*nt > e->max_tokens) {
+    if (e->overflow == RILL_EMBED_REFUSE) {
+      rill__embed_msg(errmsg, errmsg_cap,
+                      "text %zu has %zu tokens, more than the limit %u", i,
+                      *nt, (unsigned)e->max_tokens);
+      return RILL_E_LIMIT;
+    }
+    *nt = e->max_tokens;
+    if (e->has_specials)
+      ids[*nt - 1] = e->sep;
+  }
+  if (*nt == 0) {
+    rill__embed_msg(errmsg, errmsg_cap, "text %zu has no tokens", i);
+    return RILL_E_INVALID;
+  }
+  return RILL_OK;
+}
+
+/* Replace the scratch area by one of need bytes (its contents are not
+ * kept: each forward pass starts afresh). */
+static int grow_scratch(void **scratch, size_t *cap, size_t need) {
+  rill__free(*scratch);
+  *scratch = rill__malloc(need);
+  *cap = *scratch ? need : 0;
+  return *scratch ? RILL_OK : RILL_E_NOMEM;
+}
+
+/* dims within the model's width E (and only with normalising), and n
+ * vectors of dims floats addressable. */
+static int check_sizes(const rill_embed_options *o, size_t E, size_t n,
+                       size_t dims, char *errmsg, size_t errmsg_cap) {
+  if (o->dims > E || (o->no_normalize && o->dims)) {
+    rill__embed_msg(errmsg, errmsg_cap,
+                    o->dims > E ? "dims %u exceeds the model's width %zu"
+                                : "dims %u with no_normalize",
+                    (unsigned)o->dims, E);
+    return RILL_E_INVALID;
+  }
+  if (n > SIZE_MAX / sizeof(float) / dims) {
+    rill__embed_msg(errmsg, errmsg_cap, "too many texts");
+    return RILL_E_LIMIT;
+  }
+  return RILL_OK;
+}
+
 static int local_embed(rill_embedder *e, const char *const *texts,
                        const size_t *lens, size_t n,
                        const rill_embed_options *o, rill_embeddings **out,
@@ -163,17 +214,9 @@ static int local_embed(rill_embedder *e, const char *const *texts,
   void *scratch = NULL;
   int rc = RILL_OK;
 
-  if (o->dims > E || (o->no_normalize && o->dims)) {
-    rill__embed_msg(errmsg, errmsg_cap,
-                    o->dims > E ? "dims %u exceeds the model's width %zu"
-                                : "dims %u with no_normalize",
-                    (unsigned)o->dims, E);
-    return RILL_E_INVALID;
-  }
-  if (n > SIZE_MAX / sizeof(float) / dims) {
-    rill__embed_msg(errmsg, errmsg_cap, "too many texts");
-    return RILL_E_LIMIT;
-  }
+  rc = check_sizes(o, E, n, dims, errmsg, errmsg_cap);
+  if (rc != RILL_OK)
+    return rc;
   res = rill__calloc(1, sizeof *res);
   if (res)
     res->data = rill__malloc(n * dims * sizeof(float));
@@ -191,34 +234,13 @@ static int local_embed(rill_embedder *e, const char *const *texts,
                        &n_full);
     if (rc != RILL_OK)
       goto fail;
-    nt = n_full;
-    if (nt > e->max_tokens) {
-      if (e->overflow == RILL_EMBED_REFUSE) {
-        rc = RILL_E_LIMIT;
-        rill__embed_msg(errmsg, errmsg_cap,
-                        "text %zu has %zu tokens, more than the limit %u", i,
-                        nt, (unsigned)e->max_tokens);
-        goto fail;
-      }
-      nt = e->max_tokens;
-      if (e->has_specials)
-        ids[nt - 1] = e->sep;
-    }
-    if (nt == 0) {
-      rc = RILL_E_INVALID;
-      rill__embed_msg(errmsg, errmsg_cap, "text %zu has no tokens", i);
+    rc = fit_tokens(e, i, n_full, ids, &nt, errmsg, errmsg_cap);
+    if (rc != RILL_OK)
       goto fail;
-    }
     need = rill__fw_scratch_bytes(&e->m, e->k, nt);
-    if (need > scratch_cap) {
-      rill__free(scratch);
-      scratch = rill__malloc(need);
-      scratch_cap = scratch ? need : 0;
-      if (!scratch) {
-        rc = RILL_E_NOMEM;
-        goto fail;
-      }
-    }
+    if (need > scratch_cap && (rc = grow_scratch(&scratch, &scratch_cap,
+                                                 need)) != RILL_OK)
+      goto fail;
     rc = rill__fw_run(&e->m, e->k, e->pool, ids, nt, scratch, pooled);
     if (rc != RILL_OK) {
       rill__embed_msg(errmsg, errmsg_cap, "text %zu: internal error", i);
@@ -356,15 +378,52 @@ static int online_cpus(void) {
   return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
 }
 
+/* The model file, its tokenizer and its weights into e, with the token
+ * limit and the special ids; err is set on failure. */
+static int load_model(rill_embedder *e, const char *model,
+                      const rill_embedder_options *o, rill_gguf_error *err) {
+  rill_gguf_options go;
+  int32_t sp[2];
+  size_t nsp = 0;
+  int rc;
+  /* Weights are read in place by the kernels: a copy would be the whole
+   * model on the heap, so the embedder always maps. */
+  memset(&go, 0, sizeof go);
+  go.prefetch = o->preload;
+  rc = rill_gguf_open_model(&e->g, model, o->models_dir, &go, err);
+  if (rc != RILL_OK)
+    return rc;
+  rc = rill__wpm_new(&e->tok, e->g, err);
+  if (rc != RILL_OK)
+    return rc;
+  rc = rill__nb_load(&e->m, e->g, rill__wpm_vocab_size(e->tok), err);
+  if (rc != RILL_OK)
+    return rc;
+  e->k = rill__kernels_get(o->force_scalar);
+  e->max_tokens = o->max_tokens && o->max_tokens < e->m.n_ctx ? o->max_tokens
+                                                              : e->m.n_ctx;
+  if (e->max_tokens < 2) {
+    set_err(err, "nomic-bert.context_length: 1 leaves no room for [CLS] "
+                 "and [SEP]");
+    return RILL_E_FORMAT;
+  }
+  /* The ids of [CLS] and [SEP] as the tokenizer adds them: what prefix
+   * splicing and truncation put back. */
+  if (rill__wpm_tokenize(e->tok, "", 0, 1, sp, 2, &nsp) == RILL_OK &&
+      nsp == 2) {
+    e->has_specials = 1;
+    e->cls = sp[0];
+    e->sep = sp[1];
+  }
+  return RILL_OK;
+}
+
 int rill_embedder_open(rill_embedder **out, const char *model,
                        const rill_embedder_options *opt,
                        rill_gguf_error *err) {
   rill_embedder_options o;
-  rill_gguf_options go;
   rill_gguf_error local_err;
   rill_embedder *e;
-  int32_t sp[2];
-  size_t nsp = 0;
   int rc, nt;
 
   if (!err)
@@ -399,36 +458,9 @@ int rill_embedder_open(rill_embedder **out, const char *model,
     set_err(err, "out of memory");
     goto fail;
   }
-  /* Weights are read in place by the kernels: a copy would be the whole
-   * model on the heap, so the embedder always maps. */
-  memset(&go, 0, sizeof go);
-  go.prefetch = o.preload;
-  rc = rill_gguf_open_model(&e->g, model, o.models_dir, &go, err);
+  rc = load_model(e, model, &o, err);
   if (rc != RILL_OK)
     goto fail;
-  rc = rill__wpm_new(&e->tok, e->g, err);
-  if (rc != RILL_OK)
-    goto fail;
-  rc = rill__nb_load(&e->m, e->g, rill__wpm_vocab_size(e->tok), err);
-  if (rc != RILL_OK)
-    goto fail;
-  e->k = rill__kernels_get(o.force_scalar);
-  e->max_tokens = o.max_tokens && o.max_tokens < e->m.n_ctx ? o.max_tokens
-                                                            : e->m.n_ctx;
-  if (e->max_tokens < 2) {
-    rc = RILL_E_FORMAT;
-    set_err(err, "nomic-bert.context_length: 1 leaves no room for [CLS] "
-                 "and [SEP]");
-    goto fail;
-  }
-  /* The ids of [CLS] and [SEP] as the tokenizer adds them: what prefix
-   * splicing and truncation put back. */
-  if (rill__wpm_tokenize(e->tok, "", 0, 1, sp, 2, &nsp) == RILL_OK &&
-      nsp == 2) {
-    e->has_specials = 1;
-    e->cls = sp[0];
-    e->sep = sp[1];
-  }
   rc = rill__tpool_new(&e->pool, nt);
   if (rc != RILL_OK) {
     set_err(err, rc == RILL_E_NOMEM ? "out of memory"

@@ -96,6 +96,8 @@ static float dot_q8_0(const unsigned char *w, const unsigned char *a,
   for (b = 0; b < in / RILL__QK; b++, w += 34, a += RILL__Q8_0_BYTES) {
     int q[RILL__QK], j;
     for (j = 0; j < RILL__QK; j++)
+      /* Q8_0 quants are two's-complement bytes: sign extension is meant.
+       * NOLINTNEXTLINE(cert-str34-c,bugprone-signed-char-misuse) */
       q[j] = (int8_t)w[2 + j];
     s += rill__f16_at(w) * rill__f16_at(a) * (float)idot32(q, a + 2);
   }

@@ -106,12 +106,46 @@ int rill_embedder_open_remote(rill_embedder **out, rill_client *client,
   return RILL_OK;
 }
 
+static void free_joined(char **joined, size_t n) {
+  size_t i;
+  if (!joined)
+    return;
+  for (i = 0; i < n; i++)
+    rill__free(joined[i]);
+  rill__free(joined);
+}
+
+/* Servers take NUL-terminated texts: each text (lens[i] bytes, or up to
+ * its NUL) behind the prefix (plen bytes) in a terminated copy. NULL when
+ * out of memory. */
+static char **join_texts(const char *const *texts, const size_t *lens,
+                         size_t n, const char *prefix, size_t plen) {
+  char **joined = rill__calloc(n, sizeof *joined);
+  size_t i;
+  if (!joined)
+    return NULL;
+  for (i = 0; i < n; i++) {
+    size_t len = lens ? lens[i] : strlen(texts[i]);
+    if (len > SIZE_MAX - plen - 1 ||
+        !(joined[i] = rill__malloc(plen + len + 1))) {
+      free_joined(joined, n);
+      return NULL;
+    }
+    if (plen)
+      memcpy(joined[i], prefix, plen);
+    if (len)
+      memcpy(joined[i] + plen, texts[i], len);
+    joined[i][plen + len] = '\0';
+  }
+  return joined;
+}
+
 int rill__remote_embed(rill_embedder *e, const char *const *texts,
                        const size_t *lens, size_t n,
                        const rill_embed_options *opt, rill_embeddings **out,
                        char *errmsg, size_t errmsg_cap) {
   rill_embed_request q = e->tmpl;
-  size_t plen = opt->prefix ? strlen(opt->prefix) : 0, i;
+  size_t plen = opt->prefix ? strlen(opt->prefix) : 0;
   char **joined = NULL;
   int rc;
 
@@ -120,28 +154,14 @@ int rill__remote_embed(rill_embedder *e, const char *const *texts,
                     "no_normalize: a server returns its own vectors");
     return RILL_E_UNSUPPORTED;
   }
-  /* Servers take NUL-terminated texts: with lens or a prefix, each text is
-   * joined into a terminated copy. */
+  q.inputs = texts;
   if (lens || plen) {
-    joined = rill__calloc(n, sizeof *joined);
-    if (!joined)
-      goto nomem;
-    for (i = 0; i < n; i++) {
-      size_t len = lens ? lens[i] : strlen(texts[i]);
-      if (len > SIZE_MAX - plen - 1)
-        goto nomem;
-      joined[i] = rill__malloc(plen + len + 1);
-      if (!joined[i])
-        goto nomem;
-      if (plen)
-        memcpy(joined[i], opt->prefix, plen);
-      if (len)
-        memcpy(joined[i] + plen, texts[i], len);
-      joined[i][plen + len] = '\0';
+    joined = join_texts(texts, lens, n, opt->prefix, plen);
+    if (!joined) {
+      rill__embed_msg(errmsg, errmsg_cap, "out of memory");
+      return RILL_E_NOMEM;
     }
     q.inputs = (const char *const *)joined;
-  } else {
-    q.inputs = texts;
   }
   q.n_inputs = n;
   if (opt->dims)
@@ -149,18 +169,6 @@ int rill__remote_embed(rill_embedder *e, const char *const *texts,
   pthread_mutex_lock(&e->mu);
   rc = rill_embed_remote(e->client, &q, out, errmsg, errmsg_cap);
   pthread_mutex_unlock(&e->mu);
-  if (joined) {
-    for (i = 0; i < n; i++)
-      rill__free(joined[i]);
-    rill__free(joined);
-  }
+  free_joined(joined, n);
   return rc;
-nomem:
-  if (joined) {
-    for (i = 0; i < n; i++)
-      rill__free(joined[i]);
-    rill__free(joined);
-  }
-  rill__embed_msg(errmsg, errmsg_cap, "out of memory");
-  return RILL_E_NOMEM;
 }

@@ -182,6 +182,10 @@ void rill__tpool_run(rill__tpool *p, size_t n, rill__task_fn fn, void *ctx) {
   atomic_init(&j.active, 0);
   pthread_mutex_lock(&p->mu);
   j.link = p->jobs;
+  /* j lives on this stack for the whole job (no allocation per run): it is
+   * unlinked below, under p->mu, and this frame then waits until no
+   * worker is still inside it (j.active == 0) before returning. */
+  /* cppcheck-suppress autoVariables */
   p->jobs = &j;
   atomic_fetch_add_explicit(&p->gen, 1u, memory_order_relaxed);
   if (p->idle > 0)

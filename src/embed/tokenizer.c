@@ -431,6 +431,42 @@ static void word_end(wstate *s) {
   s->in_word = 0;
 }
 
+/* One decoded code point through the normaliser and the word splitter. */
+static void feed_cp(wstate *s, uint32_t cp) {
+  const rill__wpm *t = s->t;
+  /* llama.cpp decodes F4 90.. F7 BF.. to values past U+10FFFF and then
+   * throws when re-encoding them; they are dropped here like any other
+   * invalid input. */
+  if (cp > RILL__UC_MAX)
+    return;
+  if (t->strip_accents)
+    cp = rill__uc_nfd_base(cp);
+  int c = rill__uc_class(cp);
+  if (c == RILL__UC_SPACE) {
+    word_end(s);
+    return;
+  }
+  if (c == RILL__UC_DROP || cp == 0)
+    return;
+  if (c == RILL__UC_MARK) {
+    if (t->strip_accents)
+      return;
+    c = RILL__UC_JOIN;
+  }
+  unsigned char b[4];
+  size_t nb = rill__utf8_put(t->lowercase ? rill__uc_lower(cp) : cp, (char *)b);
+  if (c == RILL__UC_SPLIT) {
+    word_end(s);
+    word_begin(s);
+    push(s, b, nb);
+    word_end(s);
+  } else {
+    if (!s->in_word)
+      word_begin(s);
+    push(s, b, nb);
+  }
+}
+
 int rill__wpm_tokenize(const rill__wpm *t, const char *text, size_t len,
                        int add_special, int32_t *ids, size_t cap,
                        size_t *n_out) {
@@ -453,37 +489,7 @@ int rill__wpm_tokenize(const rill__wpm *t, const char *text, size_t len,
   while (i < len) {
     uint32_t cp;
     i += rill__uc_decode(p + i, len - i, &cp);
-    /* llama.cpp decodes F4 90.. F7 BF.. to values past U+10FFFF and then
-     * throws when re-encoding them; they are dropped here like any other
-     * invalid input. */
-    if (cp > RILL__UC_MAX)
-      continue;
-    if (t->strip_accents)
-      cp = rill__uc_nfd_base(cp);
-    int c = rill__uc_class(cp);
-    if (c == RILL__UC_SPACE) {
-      word_end(&s);
-      continue;
-    }
-    if (c == RILL__UC_DROP || cp == 0)
-      continue;
-    if (c == RILL__UC_MARK) {
-      if (t->strip_accents)
-        continue;
-      c = RILL__UC_JOIN;
-    }
-    unsigned char b[4];
-    size_t nb = rill__utf8_put(t->lowercase ? rill__uc_lower(cp) : cp, (char *)b);
-    if (c == RILL__UC_SPLIT) {
-      word_end(&s);
-      word_begin(&s);
-      push(&s, b, nb);
-      word_end(&s);
-    } else {
-      if (!s.in_word)
-        word_begin(&s);
-      push(&s, b, nb);
-    }
+    feed_cp(&s, cp);
   }
   word_end(&s);
   if (add_special)

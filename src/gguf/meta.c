@@ -78,6 +78,8 @@ static int int_value(rill_gguf_vtype t, uint64_t bits, int *neg, int64_t *s,
     *u = bits;
     return RILL_OK;
   case RILL_GGUF_I8:
+    /* GGUF I8 is signed: sign extension is meant.
+     * NOLINTNEXTLINE(cert-str34-c,bugprone-signed-char-misuse) */
     v = (int8_t)(uint8_t)bits;
     break;
   case RILL_GGUF_I16:

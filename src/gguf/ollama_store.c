@@ -245,6 +245,27 @@ static int digest_ok(const char *s, size_t n) {
   return 1;
 }
 
+/* The layer of type MODEL_MEDIA in the array token layers: its token, -1
+ * when there is none, -2 (err filled in) when a layer is malformed. */
+static int find_model_layer(const rill__json *d, int layers, const char *path,
+                            rill_gguf_error *err) {
+  size_t i;
+  for (i = 0;; i++) {
+    int layer = rill__json_at(d, layers, i), media;
+    if (layer < 0)
+      return -1;
+    media = rill__json_getz(d, layer, "mediaType");
+    if (!rill__json_is_object(d, layer) || !rill__json_is_string(d, media)) {
+      rill__gguf_fail(
+          err, 0, (uint64_t)rill__json_tok(d, layer)->start,
+          "manifest %s: layer %zu is not an object with a mediaType", path, i);
+      return -2;
+    }
+    if (rill__json_str_eq(d, media, MODEL_MEDIA, sizeof MODEL_MEDIA - 1))
+      return layer;
+  }
+}
+
 /* Find the model layer's digest in the manifest text; on success
  * digest_out holds DIGEST_LEN bytes plus a NUL. */
 static int model_digest(const char *path, const char *text, size_t len,
@@ -253,7 +274,6 @@ static int model_digest(const char *path, const char *text, size_t len,
   rill_json_error je = {0, NULL};
   int64_t version;
   int rc, layers, found = -1;
-  size_t i;
   rill__json_init(&d, NULL, 0);
   rc = rill__json_parse(&d, text, len, &je);
   if (rc == RILL_E_NOMEM)
@@ -279,22 +299,9 @@ static int model_digest(const char *path, const char *text, size_t len,
     rill__gguf_fail(err, 0, 0, "manifest %s: no \"layers\" array", path);
     goto out;
   }
-  for (i = 0;; i++) {
-    int layer = rill__json_at(&d, layers, i), media;
-    if (layer < 0)
-      break;
-    media = rill__json_getz(&d, layer, "mediaType");
-    if (!rill__json_is_object(&d, layer) || !rill__json_is_string(&d, media)) {
-      rill__gguf_fail(
-          err, 0, (uint64_t)rill__json_tok(&d, layer)->start,
-          "manifest %s: layer %zu is not an object with a mediaType", path, i);
-      goto out;
-    }
-    if (rill__json_str_eq(&d, media, MODEL_MEDIA, sizeof MODEL_MEDIA - 1)) {
-      found = layer;
-      break;
-    }
-  }
+  found = find_model_layer(&d, layers, path, err);
+  if (found == -2)
+    goto out;
   if (found < 0) {
     rill__gguf_fail(err, 0, 0, "manifest %s has no layer of type " MODEL_MEDIA,
                     path);

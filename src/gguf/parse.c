@@ -19,12 +19,16 @@ static int take(rill__gparse *p, size_t n, const unsigned char **b,
                 const char *what) {
   rill__gsrc *s = p->s;
   int rc;
-  if (s->pos + n > p->g->opt.max_metadata_bytes)
-    return rill__gguf_fail(p->err, RILL_E_LIMIT, s->pos,
-                           "%s at offset %llu lies past max_metadata_bytes "
-                           "(%llu): raise the limit to open this file",
-                           what, (unsigned long long)s->pos,
-                           (unsigned long long)p->g->opt.max_metadata_bytes);
+  /* The constant return (not rill__gguf_fail's) lets callers, and the
+   * static analyzer, see that *b is set exactly when RILL_OK comes back. */
+  if (s->pos + n > p->g->opt.max_metadata_bytes) {
+    (void)rill__gguf_fail(p->err, RILL_E_LIMIT, s->pos,
+                          "%s at offset %llu lies past max_metadata_bytes "
+                          "(%llu): raise the limit to open this file",
+                          what, (unsigned long long)s->pos,
+                          (unsigned long long)p->g->opt.max_metadata_bytes);
+    return RILL_E_LIMIT;
+  }
   rc = rill__gsrc_need(s, n, b, what, p->err);
   if (rc == RILL_OK)
     s->pos += n;

@@ -64,7 +64,7 @@ static int pass(rill__gparse *p, uint64_t n, int utf8, const char *what) {
       return rill__gguf_fail(p->err, RILL_E_FORMAT, start,
                              "%s is not valid UTF-8 (bad byte 0x%02x at "
                              "offset %llu)",
-                             what, b[bad], (unsigned long long)(s->pos + bad));
+                             what, b[bad], (unsigned long long)s->pos + bad);
     if (p->g->copy_values && append(p, b, k) != RILL_OK)
       return nomem(p);
     s->pos += k;

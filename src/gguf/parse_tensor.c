@@ -119,7 +119,7 @@ static int offset(rill__gparse *p, rill__gtensor *t,
                            "(bytes %llu..%llu)",
                            (unsigned long long)t->offset,
                            (unsigned long long)prev->offset,
-                           (unsigned long long)(prev->offset + prev->n_bytes));
+                           (unsigned long long)prev->offset + prev->n_bytes);
   return RILL_OK;
 }
 

@@ -92,12 +92,12 @@ static int fill_stream(rill__gsrc *s, size_t n, const char *what,
         RILL_OK)
       return rill__gguf_fail(err, RILL_E_IO, s->pos,
                              "the read callback failed at offset %llu",
-                             (unsigned long long)(s->win_off + s->win_len));
+                             (unsigned long long)s->win_off + s->win_len);
     if (got == 0)
       return rill__gguf_fail(err, RILL_E_FORMAT, s->pos,
                              "the input ends at byte %llu, inside %s at "
                              "offset %llu (%zu bytes needed)",
-                             (unsigned long long)(s->win_off + s->win_len),
+                             (unsigned long long)s->win_off + s->win_len,
                              what, (unsigned long long)s->pos, n);
     s->win_len += got;
   }

@@ -109,12 +109,14 @@ static void trim(const char **p, const char **end) {
 
 int rill__retry_parse_after(const char *value, size_t len,
                             int64_t now_epoch_s, long *ms) {
-  const char *p = value, *end = value + len, *stop;
+  const char *p, *end, *stop;
   uint64_t secs;
   char date[64];
   time_t t;
   if (!value || !ms)
     return 0;
+  p = value;
+  end = value + len;
   trim(&p, &end);
   if (p == end)
     return 0;
@@ -144,10 +146,12 @@ int rill__retry_parse_after(const char *value, size_t len,
 }
 
 int rill__retry_parse_after_ms(const char *value, size_t len, long *ms) {
-  const char *p = value, *end = value + len, *stop;
+  const char *p, *end, *stop;
   uint64_t v, frac;
   if (!value || !ms)
     return 0;
+  p = value;
+  end = value + len;
   trim(&p, &end);
   if (!parse_digits(p, end, &v, &stop))
     return 0;

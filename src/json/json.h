@@ -156,6 +156,12 @@ int rill__jw_fail(rill_jw *w, int rc);
 int rill__parse_int64(const char *s, size_t n, int64_t *out);
 int rill__parse_uint64(const char *s, size_t n, uint64_t *out);
 int rill__parse_double(const char *s, size_t n, double *out);
+/* v as the shortest text that reads back to it, in any locale (for
+ * messages; printf's %g would write a decimal comma under de_DE). Writes a
+ * NUL-terminated string to out[0..cap); 32 bytes always suffice. Returns
+ * RILL_OK, or RILL_E_INTERNAL (cap too small) / RILL_E_NOMEM with out
+ * holding "?". */
+int rill__json_format_double(double v, char *out, size_t cap);
 
 /* UTF-8: length of the valid sequence at s[0..n) (1..4), or 0 if the bytes
  * there are not valid UTF-8 (then *bad receives the length of the maximal

@@ -112,39 +112,52 @@ int rill__json_at(const rill__json *d, int arr, size_t idx) {
   return (unsigned)j < d->ntok ? j : -1;
 }
 
+/* "[N]" at *pp: the element N of cur, -1 if absent or malformed; *pp
+ * moves past the ']'. */
+static int path_index(const rill__json *d, int cur, const char **pp) {
+  const char *p = *pp + 1, *digits = p;
+  size_t idx = 0;
+  while (*p >= '0' && *p <= '9') {
+    if (idx > (SIZE_MAX - 9) / 10)
+      return -1;
+    idx = idx * 10 + (size_t)(*p - '0');
+    p++;
+  }
+  if (p == digits || *p != ']')
+    return -1;
+  *pp = p + 1;
+  return rill__json_at(d, cur, idx);
+}
+
+/* "name" (".name" after the first step) at *pp: the member of cur, -1 if
+ * absent or malformed; *pp moves past the name. */
+static int path_member(const rill__json *d, int cur, const char **pp,
+                       int first) {
+  const char *p = *pp, *name;
+  if (!first) {
+    if (*p != '.')
+      return -1;
+    p++;
+  }
+  name = p;
+  while (*p && *p != '.' && *p != '[')
+    p++;
+  if (p == name)
+    return -1; /* empty member name: "a..b", ".a", "a." */
+  *pp = p;
+  return rill__json_get(d, cur, name, (size_t)(p - name));
+}
+
 int rill__json_path(const rill__json *d, int root, const char *path) {
   const char *p = path;
   int cur = root, first = 1;
   if (!path || !rill__json_tok(d, root))
     return -1;
   while (*p) {
-    if (*p == '[') {
-      size_t idx = 0;
-      const char *digits = ++p;
-      while (*p >= '0' && *p <= '9') {
-        if (idx > (SIZE_MAX - 9) / 10)
-          return -1;
-        idx = idx * 10 + (size_t)(*p - '0');
-        p++;
-      }
-      if (p == digits || *p != ']')
-        return -1;
-      p++;
-      cur = rill__json_at(d, cur, idx);
-    } else {
-      const char *name;
-      if (!first) {
-        if (*p != '.')
-          return -1;
-        p++;
-      }
-      name = p;
-      while (*p && *p != '.' && *p != '[')
-        p++;
-      if (p == name)
-        return -1; /* empty member name: "a..b", ".a", "a." */
-      cur = rill__json_get(d, cur, name, (size_t)(p - name));
-    }
+    if (*p == '[')
+      cur = path_index(d, cur, &p);
+    else
+      cur = path_member(d, cur, &p, first);
     if (cur < 0)
       return -1;
     first = 0;

@@ -60,6 +60,29 @@ typedef struct parts {
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
+/* The exponent after the 'e' at s[*i], capped at +-EXP_CAP (beyond it
+ * every double is 0 or infinite); *i moves past its digits. */
+static int split_exp(const char *s, size_t n, size_t *i, long long *exp) {
+  size_t k = *i + 1, e0;
+  int eneg = 0;
+  long long e = 0;
+  if (k < n && (s[k] == '+' || s[k] == '-'))
+    eneg = s[k++] == '-';
+  e0 = k;
+  while (k < n && is_digit(s[k])) {
+    if (e < EXP_CAP)
+      e = e * 10 + (s[k] - '0');
+    k++;
+  }
+  if (k == e0)
+    return RILL_E_JSON;
+  if (e > EXP_CAP)
+    e = EXP_CAP;
+  *exp = eneg ? -e : e;
+  *i = k;
+  return RILL_OK;
+}
+
 static int split(const char *s, size_t n, parts *pt) {
   size_t i = 0;
   memset(pt, 0, sizeof *pt);
@@ -88,25 +111,9 @@ static int split(const char *s, size_t n, parts *pt) {
     if (pt->flen == 0)
       return RILL_E_JSON;
   }
-  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-    int eneg = 0;
-    size_t e0;
-    i++;
-    if (i < n && (s[i] == '+' || s[i] == '-'))
-      eneg = s[i++] == '-';
-    e0 = i;
-    while (i < n && is_digit(s[i])) {
-      if (pt->exp < EXP_CAP)
-        pt->exp = pt->exp * 10 + (s[i] - '0');
-      i++;
-    }
-    if (i == e0)
-      return RILL_E_JSON;
-    if (pt->exp > EXP_CAP)
-      pt->exp = EXP_CAP;
-    if (eneg)
-      pt->exp = -pt->exp;
-  }
+  if (i < n && (s[i] == 'e' || s[i] == 'E') &&
+      split_exp(s, n, &i, &pt->exp) != RILL_OK)
+    return RILL_E_JSON;
   return i == n ? RILL_OK : RILL_E_JSON;
 }
 

@@ -94,6 +94,25 @@ static int grow(rill__json *d, size_t need, size_t keep) {
   return RILL_OK;
 }
 
+static int is_json_ws(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* A bare scalar at text[i..): validated, so it runs up to whitespace or
+ * the end; one primitive token. */
+static void bare_scalar(rill__json *d, const char *text, size_t len,
+                        size_t i) {
+  size_t e = i;
+  while (e < len && !is_json_ws(text[e]))
+    e++;
+  d->tok[0].type = JSMN_PRIMITIVE;
+  d->tok[0].start = (int)i;
+  d->tok[0].end = (int)e;
+  d->tok[0].size = 0;
+  d->tok[0].parent = -1;
+  d->ntok = 1;
+}
+
 int rill__json_parse(rill__json *d, const char *text, size_t len,
                      rill_json_error *err) {
   size_t need = 0, i = 0;
@@ -116,21 +135,10 @@ int rill__json_parse(rill__json *d, const char *text, size_t len,
   if (rc != RILL_OK)
     return rc;
 
-  while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' ||
-                     text[i] == '\r'))
+  while (i < len && is_json_ws(text[i]))
     i++;
   if (text[i] != '{' && text[i] != '[' && text[i] != '"') {
-    /* A bare scalar: validated, so it runs up to whitespace or the end. */
-    size_t e = i;
-    while (e < len && text[e] != ' ' && text[e] != '\t' && text[e] != '\n' &&
-           text[e] != '\r')
-      e++;
-    d->tok[0].type = JSMN_PRIMITIVE;
-    d->tok[0].start = (int)i;
-    d->tok[0].end = (int)e;
-    d->tok[0].size = 0;
-    d->tok[0].parent = -1;
-    d->ntok = 1;
+    bare_scalar(d, text, len, i);
     return RILL_OK;
   }
 

@@ -192,6 +192,22 @@ static const unsigned char *scan_string(const unsigned char *p,
   }
 }
 
+/* One or more digits at p (a fraction or an exponent); what: the message
+ * when something else is there. */
+static const unsigned char *scan_digits(const unsigned char *p,
+                                        const unsigned char *end,
+                                        const char *what, const char **why,
+                                        const unsigned char **where) {
+  if (p >= end || !is_digit(*p)) {
+    *why = p >= end ? "unexpected end of input" : what;
+    *where = p;
+    return NULL;
+  }
+  while (p < end && is_digit(*p))
+    p++;
+  return p;
+}
+
 /* A number per RFC 8259 section 6 from its first byte ('-' or a digit). */
 static const unsigned char *scan_number(const unsigned char *p,
                                         const unsigned char *end,
@@ -221,27 +237,15 @@ static const unsigned char *scan_number(const unsigned char *p,
     return NULL;
   }
   if (p < end && *p == '.') {
-    p++;
-    if (p >= end || !is_digit(*p)) {
-      *why = p >= end ? "unexpected end of input" : "expected digit after '.'";
-      *where = p;
+    p = scan_digits(p + 1, end, "expected digit after '.'", why, where);
+    if (!p)
       return NULL;
-    }
-    while (p < end && is_digit(*p))
-      p++;
   }
   if (p < end && (*p == 'e' || *p == 'E')) {
     p++;
     if (p < end && (*p == '+' || *p == '-'))
       p++;
-    if (p >= end || !is_digit(*p)) {
-      *why = p >= end ? "unexpected end of input"
-                      : "expected digit in exponent";
-      *where = p;
-      return NULL;
-    }
-    while (p < end && is_digit(*p))
-      p++;
+    p = scan_digits(p, end, "expected digit in exponent", why, where);
   }
   return p;
 }

@@ -343,12 +343,15 @@ static int format_double(double v, char *out, size_t cap, size_t *n) {
   for (prec = 15; prec <= 17; prec++) {
     char *endp;
     double back;
+    /* checksrc: allow float-format (uselocale(C) is in force here) */
     len = snprintf(out, cap, "%.*g", prec, v);
     if (len <= 0 || (size_t)len >= cap) {
       len = -1;
       break;
     }
     back = strtod_l(out, &endp, c);
+    /* Bits, not ==: the shortest form must give back this very double.
+     * NOLINTNEXTLINE(cert-exp42-c,bugprone-suspicious-memory-comparison) */
     if (memcmp(&back, &v, sizeof v) == 0)
       break;
   }
@@ -357,6 +360,17 @@ static int format_double(double v, char *out, size_t cap, size_t *n) {
     return RILL_E_INTERNAL;
   *n = (size_t)len;
   return RILL_OK;
+}
+
+int rill__json_format_double(double v, char *out, size_t cap) {
+  size_t n;
+  int rc;
+  if (cap < 2)
+    return RILL_E_INTERNAL;
+  rc = format_double(v, out, cap, &n);
+  if (rc != RILL_OK)
+    memcpy(out, "?", 2);
+  return rc;
 }
 
 int rill_jw_double(rill_jw *w, double v) {

@@ -148,6 +148,49 @@ static int tail_add(rill_ndjson *p, const char *s, size_t n,
   return RILL_OK;
 }
 
+/* Match EF BB BF at the stream start, possibly across feeds; a partial
+ * match is replayed as record bytes on a mismatch. *held: every byte up to
+ * end may still be part of the BOM (nothing else to do). */
+static int skip_bom(rill_ndjson *p, const char **qp, const char *end,
+                    int *held) {
+  const char *q = *qp;
+  while (p->bom_n < 3 && q < end && *q == k_bom[p->bom_n]) {
+    p->bom_n++;
+    q++;
+  }
+  *qp = q;
+  if (p->bom_n == 3) {
+    p->bom_done = 1;
+  } else if (q < end) {
+    p->bom_done = 1;
+    return tail_add(p, k_bom, p->bom_n, 0); /* replay a partial match */
+  } else {
+    *held = 1;
+  }
+  return RILL_OK;
+}
+
+/* The line q[0..n) at offset q_off, its '\n' at q[n]: joined to the tail
+ * held from earlier feeds, if any, and handed to record(). */
+static int complete_line(rill_ndjson *p, const char *q, size_t n,
+                         uint64_t q_off) {
+  int rc;
+  if (p->tail.len) {
+    uint64_t line_off = q_off - p->tail.len;
+    size_t total = p->tail.len + n;
+    char last = n ? q[n - 1] : p->tail.data[p->tail.len - 1];
+    if (total - (size_t)(last == '\r') > p->max)
+      return fail(p, RILL_E_LIMIT, line_off + p->max);
+    rc = rill__buf_append(&p->tail, q, n);
+    if (rc != RILL_OK)
+      return fail(p, rc, q_off);
+    rc = record(p, p->tail.data, p->tail.len, line_off, q_off + n + 1);
+    p->tail.len = 0;
+    return rc;
+  }
+  return record(p, q, n, q_off, q_off + n + 1);
+}
+
 int rill_ndjson_feed(rill_ndjson *p, const void *buf, size_t len) {
   const char *s = buf, *q, *end;
   int rc;
@@ -164,18 +207,11 @@ int rill_ndjson_feed(rill_ndjson *p, const void *buf, size_t len) {
   end = s + len;
 
   if (!p->bom_done) {
-    while (p->bom_n < 3 && q < end && *q == k_bom[p->bom_n]) {
-      p->bom_n++;
-      q++;
-    }
-    if (p->bom_n == 3) {
-      p->bom_done = 1;
-    } else if (q < end) {
-      p->bom_done = 1;
-      rc = tail_add(p, k_bom, p->bom_n, 0); /* replay a partial match */
-      if (rc != RILL_OK)
-        return rc;
-    } else {
+    int held = 0;
+    rc = skip_bom(p, &q, end, &held);
+    if (rc != RILL_OK)
+      return rc;
+    if (held) {
       p->off += len;
       return RILL_OK;
     }
@@ -192,20 +228,7 @@ int rill_ndjson_feed(rill_ndjson *p, const void *buf, size_t len) {
       break;
     }
     n = (size_t)(nl - q);
-    if (p->tail.len) {
-      uint64_t line_off = q_off - p->tail.len;
-      size_t total = p->tail.len + n;
-      char last = n ? nl[-1] : p->tail.data[p->tail.len - 1];
-      if (total - (size_t)(last == '\r') > p->max)
-        return fail(p, RILL_E_LIMIT, line_off + p->max);
-      rc = rill__buf_append(&p->tail, q, n);
-      if (rc != RILL_OK)
-        return fail(p, rc, q_off);
-      rc = record(p, p->tail.data, p->tail.len, line_off, q_off + n + 1);
-      p->tail.len = 0;
-    } else {
-      rc = record(p, q, n, q_off, q_off + n + 1);
-    }
+    rc = complete_line(p, q, n, q_off);
     if (rc != RILL_OK)
       return rc;
     q = nl + 1;

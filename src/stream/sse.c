@@ -245,38 +245,11 @@ static void set_retry(rill_sse *p, const char *v, size_t n) {
   p->has_retry = 1;
 }
 
-/* One complete line s[0..n) (without its line end), n <= max.
- * eol_off: offset of the CR or LF that ended it; the line starts at
- * eol_off - n. in_input: s lies in the caller's buffer. */
-static int line(rill_sse *p, const char *s, size_t n, int in_input,
-                uint64_t eol_off) {
-  const char *v, *colon;
-  size_t name_len, vn;
+/* The field named s[0..name_len) with value v[0..vn), which ends at
+ * eol_off; unknown fields are ignored. */
+static int field(rill_sse *p, const char *s, size_t name_len, const char *v,
+                 size_t vn, int in_input, uint64_t eol_off) {
   int rc;
-
-  if (n == 0)
-    return dispatch(p, eol_off);
-  /* The hot path: "data:" at the start of the line. */
-  if (n >= 5 && memcmp(s, "data:", 5) == 0) {
-    v = s + 5;
-    if (v < s + n && *v == ' ')
-      v++;
-    vn = n - (size_t)(v - s);
-    return add_data(p, v, vn, in_input, eol_off - vn);
-  }
-  if (s[0] == ':')
-    return RILL_OK; /* comment */
-  colon = memchr(s, ':', n);
-  if (colon) {
-    name_len = (size_t)(colon - s);
-    v = colon + 1;
-    if (v < s + n && *v == ' ')
-      v++;
-  } else {
-    name_len = n;
-    v = s + n;
-  }
-  vn = n - (size_t)(v - s);
   switch (name_len) {
   case 4:
     if (memcmp(s, "data", 4) == 0) /* "data" without a colon */
@@ -309,6 +282,40 @@ static int line(rill_sse *p, const char *s, size_t n, int in_input,
   return RILL_OK; /* unknown field */
 }
 
+/* One complete line s[0..n) (without its line end), n <= max.
+ * eol_off: offset of the CR or LF that ended it; the line starts at
+ * eol_off - n. in_input: s lies in the caller's buffer. */
+static int line(rill_sse *p, const char *s, size_t n, int in_input,
+                uint64_t eol_off) {
+  const char *v, *colon;
+  size_t name_len, vn;
+
+  if (n == 0)
+    return dispatch(p, eol_off);
+  /* The hot path: "data:" at the start of the line. */
+  if (n >= 5 && memcmp(s, "data:", 5) == 0) {
+    v = s + 5;
+    if (v < s + n && *v == ' ')
+      v++;
+    vn = n - (size_t)(v - s);
+    return add_data(p, v, vn, in_input, eol_off - vn);
+  }
+  if (s[0] == ':')
+    return RILL_OK; /* comment */
+  colon = memchr(s, ':', n);
+  if (colon) {
+    name_len = (size_t)(colon - s);
+    v = colon + 1;
+    if (v < s + n && *v == ' ')
+      v++;
+  } else {
+    name_len = n;
+    v = s + n;
+  }
+  vn = n - (size_t)(v - s);
+  return field(p, s, name_len, v, vn, in_input, eol_off);
+}
+
 /* Bytes of a line whose end is not in this feed. line_off: offset of the
  * line's first byte (the tail's first byte, if any). */
 static int tail_add(rill_sse *p, const char *s, size_t n, uint64_t line_off) {
@@ -319,6 +326,61 @@ static int tail_add(rill_sse *p, const char *s, size_t n, uint64_t line_off) {
   if (rc != RILL_OK)
     return fail(p, rc, line_off + p->tail.len);
   return RILL_OK;
+}
+
+/* Match EF BB BF at the stream start, possibly across feeds; bytes
+ * matched so far are held back and replayed on a mismatch. *held: every
+ * byte up to end may still be part of the BOM (nothing else to do). */
+static int skip_bom(rill_sse *p, const char **qp, const char *end,
+                    int *held) {
+  const char *q = *qp;
+  while (p->bom_n < 3 && q < end && *q == k_bom[p->bom_n]) {
+    p->bom_n++;
+    q++;
+  }
+  *qp = q;
+  if (p->bom_n == 3) {
+    p->bom_done = 1;
+  } else if (q < end) {
+    p->bom_done = 1;
+    if (p->bom_n)
+      return tail_add(p, k_bom, p->bom_n, 0);
+  } else {
+    *held = 1;
+  }
+  return RILL_OK;
+}
+
+/* The line q[0..n) at offset q_off, whose end is in this feed: joined to
+ * the tail held from earlier feeds, if any. */
+static int complete_line(rill_sse *p, const char *q, size_t n,
+                         uint64_t q_off) {
+  int rc;
+  if (p->tail.len) {
+    if (n > p->max - p->tail.len)
+      return fail(p, RILL_E_LIMIT, q_off - p->tail.len + p->max);
+    rc = rill__buf_append(&p->tail, q, n);
+    if (rc != RILL_OK)
+      return fail(p, rc, q_off);
+    rc = line(p, p->tail.data, p->tail.len, 0, q_off + n);
+    p->tail.len = 0;
+    return rc;
+  }
+  if (n > p->max)
+    return fail(p, RILL_E_LIMIT, q_off + p->max);
+  return line(p, q, n, 1, q_off + n);
+}
+
+/* The first byte after the line end at e (CR, LF or CRLF). A CR that is
+ * the feed's last byte may be half of a CRLF: the next feed checks. */
+static const char *after_eol(rill_sse *p, const char *e, const char *end) {
+  if (*e == '\r') {
+    if (e + 1 == end)
+      p->cr_pending = 1;
+    else if (e[1] == '\n')
+      e++;
+  }
+  return e + 1;
 }
 
 int rill_sse_feed(rill_sse *p, const void *buf, size_t len) {
@@ -337,23 +399,11 @@ int rill_sse_feed(rill_sse *p, const void *buf, size_t len) {
   end = s + len;
 
   if (!p->bom_done) {
-    /* Match EF BB BF at the stream start, possibly across feeds; bytes
-     * matched so far are held back and replayed on a mismatch. */
-    while (p->bom_n < 3 && q < end &&
-           *q == k_bom[p->bom_n]) {
-      p->bom_n++;
-      q++;
-    }
-    if (p->bom_n == 3) {
-      p->bom_done = 1;
-    } else if (q < end) {
-      p->bom_done = 1;
-      if (p->bom_n) {
-        rc = tail_add(p, k_bom, p->bom_n, 0);
-        if (rc != RILL_OK)
-          return rc;
-      }
-    } else {
+    int held = 0;
+    rc = skip_bom(p, &q, end, &held);
+    if (rc != RILL_OK)
+      return rc;
+    if (held) {
       p->off += len;
       return RILL_OK;
     }
@@ -376,28 +426,10 @@ int rill_sse_feed(rill_sse *p, const void *buf, size_t len) {
         return rc;
       break;
     }
-    if (p->tail.len) {
-      if (n > p->max - p->tail.len)
-        return fail(p, RILL_E_LIMIT, q_off - p->tail.len + p->max);
-      rc = rill__buf_append(&p->tail, q, n);
-      if (rc != RILL_OK)
-        return fail(p, rc, q_off);
-      rc = line(p, p->tail.data, p->tail.len, 0, q_off + n);
-      p->tail.len = 0;
-    } else {
-      if (n > p->max)
-        return fail(p, RILL_E_LIMIT, q_off + p->max);
-      rc = line(p, q, n, 1, q_off + n);
-    }
+    rc = complete_line(p, q, n, q_off);
     if (rc != RILL_OK)
       return rc;
-    if (*e == '\r') {
-      if (e + 1 == end)
-        p->cr_pending = 1;
-      else if (e[1] == '\n')
-        e++;
-    }
-    q = e + 1;
+    q = after_eol(p, e, end);
   }
   /* The caller's buffer is gone after this call: keep a copy of an
    * in-place data span whose event is not finished. */
