@@ -4,6 +4,7 @@
  *   rill chat --provider P --model M [--url BASE] [--system S] [--think|--no-think]
  *             [--tools FILE] [--temperature T] [--top-p P] [--seed N]
  *             [--max-tokens N] [--no-stream] [--json] [--ca-file F]
+ *             [--allow-insecure-credentials]
  *             [--connect-timeout MS] [--first-timeout MS] [--idle-timeout MS]
  *             [--total-timeout MS] [--retries N] PROMPT...
  *
@@ -284,6 +285,8 @@ static void chat_usage(void) {
         "  --temperature T  --top-p P  --seed N  --max-tokens N  --no-stream\n"
         "  --json  --ca-file F  --connect-timeout MS  --first-timeout MS\n"
         "  --idle-timeout MS  --total-timeout MS  --retries N\n"
+        "  --allow-insecure-credentials  (send the API key over plain http://\n"
+        "                                 to a host that is not loopback)\n"
         "  PROMPT '-' reads the prompt from stdin\n",
         stderr);
 }
@@ -400,6 +403,8 @@ int cmd_chat(int argc, char **argv) {
     } else if (strcmp(a, "--ca-file") == 0) {
       NEED_ARG;
       copts.ca_file = next;
+    } else if (strcmp(a, "--allow-insecure-credentials") == 0) {
+      copts.allow_insecure_credentials = 1;
     } else if (strcmp(a, "--connect-timeout") == 0 ||
                strcmp(a, "--first-timeout") == 0 ||
                strcmp(a, "--idle-timeout") == 0 ||

@@ -70,6 +70,7 @@ typedef struct embed_args {
   rill_provider provider;
   const char *url;
   const char *ca_file;
+  int allow_insecure_credentials;
   const char *field;
   int format;
   int threads;
@@ -571,7 +572,7 @@ static void embed_usage(FILE *to) {
       "  --on-error fail|skip  --max-line BYTES (default 1M)  --quiet\n"
       "  local only: --threads T  --no-normalize  --max-tokens N\n"
       "              --truncate | --refuse-long  --models-dir DIR\n"
-      "  remote only: --ca-file F\n"
+      "  remote only: --ca-file F  --allow-insecure-credentials\n"
       "output: one line {\"index\":LINE-1,\"embedding\":[...]} per input "
       "line\n",
       to);
@@ -604,6 +605,10 @@ static int parse_embed_args(int argc, char **argv, embed_args *a) {
     }
     if (strcmp(o, "--quiet") == 0 || strcmp(o, "-q") == 0) {
       a->quiet = 1;
+      continue;
+    }
+    if (strcmp(o, "--allow-insecure-credentials") == 0) {
+      a->allow_insecure_credentials = 1;
       continue;
     }
     if (o[0] != '-' || o[1] != '-') {
@@ -721,6 +726,7 @@ static int open_remote(const embed_args *a, rill_client **client,
   rill_embed_request req = RILL_EMBED_REQUEST_INIT;
   int rc;
   copts.ca_file = a->ca_file;
+  copts.allow_insecure_credentials = a->allow_insecure_credentials;
   req.endpoint.provider = a->provider;
   req.endpoint.base_url = a->url; /* NULL: OLLAMA_HOST or the default */
   req.model = a->m.model;

@@ -235,6 +235,21 @@ try:
     check(KEY not in out + err, "key masked in the 401 message")
     check(evs and "Incorrect API key" in evs[-1]["message"], "provider's own message kept")
 
+    # A key over plain http:// to a host that is not loopback (TEST-NET-1,
+    # never reached): refused before connecting, unless the flag says so;
+    # then the connection is tried (and fails: nothing listens there).
+    far = ["chat", "--json", "--provider", "openai", "--url", "http://192.0.2.1:9/v1", "--model", "m",
+           "--connect-timeout", "300", "--retries", "0", "hi"]
+    rc, out, err = rill(*far, env_extra={"OPENAI_API_KEY": KEY})
+    evs = events(out)
+    check(rc == 1 and evs and evs[-1].get("code") == "E_INVALID" and "plain http://" in evs[-1]["message"],
+          "key over plain http to 192.0.2.1 refused: %r" % (evs[-1] if evs else err))
+    rc, out, err = rill(*(far[:1] + ["--allow-insecure-credentials"] + far[1:]), env_extra={"OPENAI_API_KEY": KEY})
+    evs = events(out)
+    check(rc == 1 and evs and evs[-1].get("code") in ("E_CONNECT", "E_TIMEOUT"),
+          "--allow-insecure-credentials tries to connect: %r" % (evs[-1] if evs else err))
+    check(KEY not in out + err, "key not in the refusal or the connect error")
+
     # Thinking (Ollama, 1-byte writes) and reasoning (OpenAI).
     rc, out, err = rill("chat", "--json", "--think", "--provider", "ollama", "--url", base + "/think", "--model",
                         "m", "q")
