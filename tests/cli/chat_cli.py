@@ -166,6 +166,10 @@ try:
         print("FAIL: rill-mock did not start", file=sys.stderr)
         sys.exit(1)
     base = "http://127.0.0.1:%d" % port
+    # The comma locale must exist, or every check below would run in "C"
+    # and prove nothing about locale-free numbers (RELIABILITY G15).
+    locales = subprocess.run(["locale", "-a"], capture_output=True).stdout.decode().lower()
+    check("de_de.utf8" in locales or "de_de.utf-8" in locales, "locale de_DE.UTF-8 exists")
 
     def rill(*args, env_extra=None):
         env = dict(os.environ)

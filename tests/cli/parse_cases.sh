@@ -11,6 +11,12 @@ set -u
 # locale (scripts/setup-debian.sh --test generates it) to show the output
 # does not depend on it.
 export LC_ALL=de_DE.UTF-8
+# Without the locale setlocale fails and the cases would pass in "C",
+# proving nothing (RELIABILITY G15): fail instead.
+if ! locale -a 2>/dev/null | grep -qi '^de_DE\.utf-\?8$'; then
+  echo "FAIL: locale de_DE.UTF-8 missing (scripts/setup-debian.sh --test makes it)"
+  exit 1
+fi
 rill=$1
 data=$2
 tmp=$(mktemp -d)
