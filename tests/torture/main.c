@@ -69,8 +69,8 @@ static const char *judge(const tt_scenario *s, const reference *ref,
    * expected outcome; the other checks still apply. */
   if (ref && rc != RILL_OK && rc != RILL_E_NOMEM && rc != ref->rc &&
       !code_listed(s->also_ok, rc)) {
-    snprintf(why, sizeof why, "returned %s, not a documented code",
-             rill_error_name(rc));
+    snprintf(why, sizeof why, "returned %s (%d), not a documented code",
+             rill_error_name(rc), rc);
     return why;
   }
   if (r->uses_chat_cb) {
@@ -79,8 +79,9 @@ static const char *judge(const tt_scenario *s, const reference *ref,
     if (r->start_failed && r->n_done + r->n_error != 0)
       return "callbacks ran although the start failed";
     if (!r->start_failed && r->n_done + r->n_error != 1) {
-      snprintf(why, sizeof why, "%d on_done and %d on_error (want one)",
-               r->n_done, r->n_error);
+      snprintf(why, sizeof why,
+               "%d on_done and %d on_error (want one), returned %s (%d)",
+               r->n_done, r->n_error, rill_error_name(rc), rc);
       return why;
     }
     if (rc == RILL_OK && !r->start_failed && r->n_done != 1)

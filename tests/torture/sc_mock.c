@@ -20,10 +20,13 @@
 #include "rill/models.h"
 #include "torture.h"
 
-/* Polls allowed per run (100 ms each at most): a bound, not a clock. */
-#define MAX_POLLS 600
+/* Polls allowed per run. A poll may bring a single byte (the scenarios
+ * split "bytes" send a 2.5 KB body one byte per write), so the bound sits
+ * far above the longest body; RUN_LIMIT_MS stops a stuck run sooner. */
+#define MAX_POLLS 50000
+#define RUN_LIMIT_MS 60000
 
-/* rill_stream_status still 1 after MAX_POLLS: not a rill code. */
+/* rill_stream_status still 1 after either bound: not a rill code. */
 #define TT_STILL_RUNNING (-30)
 
 typedef enum call_kind {
@@ -106,9 +109,17 @@ static void fill_retry(rill_retry *r) {
   r->max_delay_ms = 1;
 }
 
+static long long mono_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int drive(rill_client *cl, rill_stream *s) {
+  long long stop = mono_ms() + RUN_LIMIT_MS;
   int i, rc;
-  for (i = 0; i < MAX_POLLS && rill_client_active(cl) > 0; i++) {
+  for (i = 0; i < MAX_POLLS && rill_client_active(cl) > 0 && mono_ms() < stop;
+       i++) {
     rc = rill_client_poll(cl, 100);
     if (rc < 0)
       return rc;
@@ -254,11 +265,6 @@ typedef struct host {
   long long due; /* ms on CLOCK_MONOTONIC, -1: no timer */
 } host;
 
-static long long mono_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int host_watch(void *user, int fd, int events) {
   host *h = user;
@@ -291,8 +297,10 @@ static int host_timer(void *user, long ms) {
  * action is the run's result (the stream is then left to rill_stream_free,
  * and the callback check says whether it ended properly). */
 static int host_drive(host *h, rill_client *cl, rill_stream *s) {
+  long long stop = mono_ms() + RUN_LIMIT_MS;
   int i, k, rc;
-  for (i = 0; i < MAX_POLLS * 10 && rill_client_active(cl) > 0; i++) {
+  for (i = 0; i < MAX_POLLS && rill_client_active(cl) > 0 && mono_ms() < stop;
+       i++) {
     struct pollfd fds[HOST_FDS];
     long long now = mono_ms();
     int n = h->n, wait = h->due < 0 ? 100 : (int)(h->due > now ? h->due - now : 0);
