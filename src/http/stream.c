@@ -149,6 +149,25 @@ static void header_value(const char *line, size_t n, size_t name_len,
   *vlen = (size_t)(end - p);
 }
 
+/* A status line ("HTTP/1.1 200 OK"): a new response, after a redirect or
+ * an interim 1xx, starts with none of the last one's headers. */
+static void begin_response(rill_stream *s, const char *buf, size_t n) {
+  const char *p = memchr(buf, ' ', n);
+  long st = 0;
+  int i;
+  for (i = 0; p && i < 3 && (size_t)(p + 1 + i - buf) < n; i++) {
+    char ch = p[1 + i];
+    if (ch < '0' || ch > '9')
+      break;
+    st = st * 10 + (ch - '0');
+  }
+  s->http_status = st;
+  s->headers_done = 0;
+  s->html_body = 0;
+  s->ra_s_ms = s->ra_ms = -1;
+  rill__buf_clear(&s->location);
+}
+
 static size_t on_header(char *buf, size_t size, size_t nitems, void *user) {
   rill_stream *s = user;
   size_t n = size * nitems;
@@ -157,20 +176,7 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *user) {
   if (atomic_load(&s->cancel))
     return 0;
   if (n >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
-    const char *p = memchr(buf, ' ', n);
-    long st = 0;
-    int i;
-    for (i = 0; p && i < 3 && (size_t)(p + 1 + i - buf) < n; i++) {
-      char ch = p[1 + i];
-      if (ch < '0' || ch > '9')
-        break;
-      st = st * 10 + (ch - '0');
-    }
-    s->http_status = st;
-    s->headers_done = 0;
-    s->html_body = 0;
-    s->ra_s_ms = s->ra_ms = -1;
-    rill__buf_clear(&s->location);
+    begin_response(s, buf, n);
     return n;
   }
   if (n <= 2 && (buf[0] == '\r' || buf[0] == '\n')) {
