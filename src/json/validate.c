@@ -188,6 +188,7 @@ static const unsigned char *scan_string(const unsigned char *p,
                                         const char **why,
                                         const unsigned char **where) {
   for (;;) {
+    const unsigned char *q;
     unsigned char c;
     p = skip_plain(p, end);
     if (p >= end)
@@ -200,18 +201,19 @@ static const unsigned char *scan_string(const unsigned char *p,
     case 1:
       return p + 1;
     case 2:
-      p = scan_escape(p, end, why, where);
+      q = scan_escape(p, end, why, where);
       break;
     case 3:
       *why = c ? "control character in string" : "NUL byte";
       *where = p;
       return NULL;
     default:
-      p = scan_utf8(p, end, why, where);
+      q = scan_utf8(p, end, why, where);
       break;
     }
-    if (!p)
+    if (!q)
       return NULL;
+    p = q;
   }
 }
 
