@@ -315,6 +315,318 @@ static int parse_long(const char *s, long lo, long hi, long *out) {
   return 0;
 }
 
+/* What the command line asks for, besides the request itself. */
+typedef struct chat_args {
+  rill_chat_request *req;
+  rill_client_opts *copts;
+  const char *system;
+  const char *tools_file;
+  int json;
+} chat_args;
+
+typedef enum chat_opt {
+  OPT_PROVIDER,
+  OPT_URL,
+  OPT_MODEL,
+  OPT_SYSTEM,
+  OPT_TOOLS,
+  OPT_TEMPERATURE,
+  OPT_TOP_P,
+  OPT_SEED,
+  OPT_MAX_TOKENS,
+  OPT_CA_FILE,
+  OPT_CONNECT_TIMEOUT,
+  OPT_FIRST_TIMEOUT,
+  OPT_IDLE_TIMEOUT,
+  OPT_TOTAL_TIMEOUT,
+  OPT_RETRIES,
+  /* the options without a value come last */
+  OPT_THINK,
+  OPT_NO_THINK,
+  OPT_NO_STREAM,
+  OPT_JSON,
+  OPT_INSECURE,
+  OPT_UNKNOWN
+} chat_opt;
+
+static const struct {
+  const char *name;
+  chat_opt opt;
+} chat_opts[] = {
+    {"--provider", OPT_PROVIDER},
+    {"--url", OPT_URL},
+    {"--model", OPT_MODEL},
+    {"--system", OPT_SYSTEM},
+    {"--think", OPT_THINK},
+    {"--no-think", OPT_NO_THINK},
+    {"--tools", OPT_TOOLS},
+    {"--temperature", OPT_TEMPERATURE},
+    {"--top-p", OPT_TOP_P},
+    {"--seed", OPT_SEED},
+    {"--max-tokens", OPT_MAX_TOKENS},
+    {"--no-stream", OPT_NO_STREAM},
+    {"--json", OPT_JSON},
+    {"--ca-file", OPT_CA_FILE},
+    {"--allow-insecure-credentials", OPT_INSECURE},
+    {"--connect-timeout", OPT_CONNECT_TIMEOUT},
+    {"--first-timeout", OPT_FIRST_TIMEOUT},
+    {"--idle-timeout", OPT_IDLE_TIMEOUT},
+    {"--total-timeout", OPT_TOTAL_TIMEOUT},
+    {"--retries", OPT_RETRIES},
+};
+
+static chat_opt chat_opt_of(const char *a) {
+  size_t k;
+  for (k = 0; k < sizeof chat_opts / sizeof chat_opts[0]; k++)
+    if (strcmp(a, chat_opts[k].name) == 0)
+      return chat_opts[k].opt;
+  return OPT_UNKNOWN;
+}
+
+static void apply_chat_flag(chat_args *ca, chat_opt opt) {
+  switch (opt) {
+  case OPT_THINK:
+    ca->req->think = RILL_THINK_ON;
+    break;
+  case OPT_NO_THINK:
+    ca->req->think = RILL_THINK_OFF;
+    break;
+  case OPT_NO_STREAM:
+    ca->req->no_stream = 1;
+    break;
+  case OPT_JSON:
+    ca->json = 1;
+    break;
+  default: /* OPT_INSECURE */
+    ca->copts->allow_insecure_credentials = 1;
+    break;
+  }
+}
+
+/* --temperature and --top-p. */
+static int apply_chat_number(chat_args *ca, chat_opt opt, const char *a,
+                             const char *next) {
+  double d;
+  if (parse_number(next, &d) != 0) {
+    fprintf(stderr, "rill chat: bad number '%s' for %s\n", next, a);
+    return CLI_USAGE;
+  }
+  if (opt == OPT_TEMPERATURE) {
+    ca->req->temperature = d;
+    ca->req->set |= RILL_SET_TEMPERATURE;
+  } else {
+    ca->req->top_p = d;
+    ca->req->set |= RILL_SET_TOP_P;
+  }
+  return CLI_OK;
+}
+
+/* The options with an integer value: each one's range and where it goes. */
+static int apply_chat_integer(chat_args *ca, chat_opt opt, const char *next) {
+  rill_chat_request *req = ca->req;
+  long v, lo = 1, hi = 86400000L;
+  if (opt == OPT_SEED || opt == OPT_RETRIES)
+    lo = 0;
+  if (opt == OPT_SEED || opt == OPT_MAX_TOKENS)
+    hi = 0x7fffffffL;
+  else if (opt == OPT_RETRIES)
+    hi = 20;
+  if (parse_long(next, lo, hi, &v) != 0)
+    return chat_usage(), CLI_USAGE;
+  switch (opt) {
+  case OPT_SEED:
+    req->seed = v;
+    req->set |= RILL_SET_SEED;
+    break;
+  case OPT_MAX_TOKENS:
+    req->max_tokens = v;
+    req->set |= RILL_SET_MAX_TOKENS;
+    break;
+  case OPT_CONNECT_TIMEOUT:
+    req->timeouts.connect_ms = v;
+    break;
+  case OPT_FIRST_TIMEOUT:
+    req->timeouts.first_content_ms = v;
+    break;
+  case OPT_IDLE_TIMEOUT:
+    req->timeouts.idle_ms = v;
+    break;
+  case OPT_TOTAL_TIMEOUT:
+    req->timeouts.total_ms = v;
+    break;
+  default: /* OPT_RETRIES */
+    req->retry.max_retries = v == 0 ? -1 : (int)v;
+    break;
+  }
+  return CLI_OK;
+}
+
+/* An option that takes a value; next is that value. */
+static int apply_chat_value(chat_args *ca, chat_opt opt, const char *a,
+                            const char *next) {
+  switch (opt) {
+  case OPT_PROVIDER:
+    ca->req->endpoint.provider = rill_provider_from_name(next);
+    if (ca->req->endpoint.provider == RILL_PROVIDER_NONE) {
+      fprintf(stderr, "rill chat: unknown provider '%s'\n", next);
+      return CLI_USAGE;
+    }
+    return CLI_OK;
+  case OPT_URL:
+    ca->req->endpoint.base_url = next;
+    return CLI_OK;
+  case OPT_MODEL:
+    ca->req->model = next;
+    return CLI_OK;
+  case OPT_SYSTEM:
+    ca->system = next;
+    return CLI_OK;
+  case OPT_TOOLS:
+    ca->tools_file = next;
+    return CLI_OK;
+  case OPT_CA_FILE:
+    ca->copts->ca_file = next;
+    return CLI_OK;
+  case OPT_TEMPERATURE:
+  case OPT_TOP_P:
+    return apply_chat_number(ca, opt, a, next);
+  default:
+    return apply_chat_integer(ca, opt, next);
+  }
+}
+
+/* The options before the prompt. On CLI_OK *first is the index of the
+ * prompt's first word. */
+static int parse_chat_args(chat_args *ca, int argc, char **argv, int *first) {
+  int i, rc;
+  for (i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+    chat_opt opt = chat_opt_of(a);
+    if (opt == OPT_UNKNOWN && a[0] == '-' && a[1] == '-') {
+      fprintf(stderr, "rill chat: unknown option %s\n", a);
+      chat_usage();
+      return CLI_USAGE;
+    }
+    if (opt == OPT_UNKNOWN)
+      break; /* the prompt */
+    if (opt >= OPT_THINK) {
+      apply_chat_flag(ca, opt);
+      continue;
+    }
+    if (!next) {
+      fprintf(stderr, "rill chat: %s needs a value\n", a);
+      return CLI_USAGE;
+    }
+    i++;
+    rc = apply_chat_value(ca, opt, a, next);
+    if (rc != CLI_OK)
+      return rc;
+  }
+  if (ca->req->endpoint.provider == RILL_PROVIDER_NONE || !ca->req->model ||
+      i >= argc) {
+    chat_usage();
+    return CLI_USAGE;
+  }
+  *first = i;
+  return CLI_OK;
+}
+
+/* The prompt: the words argv[first..], joined by spaces, or stdin for a
+ * lone "-". Sets *prompt (malloc'd) on CLI_OK. */
+static int read_prompt(int argc, char **argv, int first, char **prompt) {
+  size_t len = 0;
+  int j;
+  char *p;
+  if (first == argc - 1 && strcmp(argv[first], "-") == 0) {
+    *prompt = cli_read_all(stdin, 64u << 20, &len);
+    if (!*prompt) {
+      fprintf(stderr, "rill chat: cannot read the prompt from stdin (or "
+                      "it is over 64 MiB)\n");
+      return CLI_USAGE;
+    }
+    return CLI_OK;
+  }
+  for (j = first; j < argc; j++)
+    len += strlen(argv[j]) + 1;
+  p = malloc(len + 1);
+  if (!p)
+    return CLI_RUNTIME;
+  p[0] = '\0';
+  len = 0;
+  for (j = first; j < argc; j++) {
+    size_t l = strlen(argv[j]);
+    if (j > first)
+      p[len++] = ' ';
+    memcpy(p + len, argv[j], l);
+    len += l;
+  }
+  p[len] = '\0';
+  *prompt = p;
+  return CLI_OK;
+}
+
+/* --tools FILE: parse it into *doc and fill tools (see load_tools). */
+static int read_tools_file(const char *path, rill_json_doc **doc,
+                           rill_tool *tools, char **owned,
+                           rill_chat_request *req) {
+  size_t len;
+  char *text = read_file(path, &len);
+  rill_json_error jerr = {0, NULL};
+  int n, rc;
+  if (!text) {
+    fprintf(stderr, "rill chat: cannot read %s: %s\n", path, strerror(errno));
+    return CLI_USAGE;
+  }
+  rc = rill_json_parse(doc, text, len, &jerr);
+  free(text);
+  if (rc != RILL_OK) {
+    fprintf(stderr, "rill chat: %s: %s at byte %zu\n", path,
+            jerr.reason ? jerr.reason : rill_strerror(rc), jerr.offset);
+    return CLI_MALFORMED;
+  }
+  n = load_tools(*doc, tools, owned);
+  if (n < 0) {
+    fprintf(stderr, "rill chat: %s: expected an array of at most %d tools "
+                    "with a string \"name\"\n", path, MAX_TOOLS);
+    return CLI_MALFORMED;
+  }
+  req->tools = tools;
+  req->n_tools = (size_t)n;
+  return CLI_OK;
+}
+
+/* Make the client, run the request and map the outcome to an exit code. */
+static int chat_and_report(chat_out *out, const rill_client_opts *copts,
+                           const rill_chat_request *req,
+                           rill_chat_callbacks *cb) {
+  rill_client *client = NULL;
+  int rc, exit_code = CLI_OK;
+  out->tty = isatty(STDOUT_FILENO);
+  if (out->json && rill_jw_new(&out->w, 0) != RILL_OK)
+    return CLI_RUNTIME;
+  cb->user = out;
+  rc = rill_client_new(&client, copts);
+  if (rc != RILL_OK) {
+    fprintf(stderr, "rill chat: %s\n", rill_strerror(rc));
+    return CLI_RUNTIME;
+  }
+  rc = run_chat(client, req, cb);
+  if (rc == RILL_E_INVALID || rc == RILL_E_UNSUPPORTED) {
+    if (!out->failed)
+      fprintf(stderr, "rill chat: %s\n", rill_strerror(rc));
+    exit_code = out->failed ? CLI_RUNTIME : CLI_USAGE;
+  } else if (rc != RILL_OK || out->failed) {
+    exit_code = CLI_RUNTIME;
+  } else if (!out->json && out->has_done) {
+    print_stats(out);
+  }
+  /* The dim attribute is closed before the client goes, as before. */
+  end_thinking(out);
+  rill_client_free(client);
+  return exit_code;
+}
+
 int cmd_chat(int argc, char **argv) {
   rill_chat_request req = RILL_CHAT_REQUEST_INIT;
   rill_chat_callbacks cb = {sizeof cb, on_text, on_thinking, on_tool_call,
@@ -325,211 +637,41 @@ int cmd_chat(int argc, char **argv) {
   rill_tool tools[MAX_TOOLS];
   char *tool_strings[3 * MAX_TOOLS] = {0};
   rill_json_doc *tools_doc = NULL;
-  const char *system = NULL, *tools_file = NULL;
   char *prompt = NULL;
-  size_t prompt_len = 0;
   chat_out out;
-  rill_client *client = NULL;
-  int i, rc, exit_code = CLI_OK;
-  long v;
+  chat_args ca;
+  int i, first, exit_code;
 
   memset(&out, 0, sizeof out);
   memset(msgs, 0, sizeof msgs);
+  memset(&ca, 0, sizeof ca);
+  ca.req = &req;
+  ca.copts = &copts;
   req.endpoint.provider = RILL_PROVIDER_NONE;
-  for (i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    const char *next = i + 1 < argc ? argv[i + 1] : NULL;
-#define NEED_ARG                                                               \
-  do {                                                                         \
-    if (!next) {                                                               \
-      fprintf(stderr, "rill chat: %s needs a value\n", a);                     \
-      return CLI_USAGE;                                                        \
-    }                                                                          \
-    i++;                                                                       \
-  } while (0)
-    if (strcmp(a, "--provider") == 0) {
-      NEED_ARG;
-      req.endpoint.provider = rill_provider_from_name(next);
-      if (req.endpoint.provider == RILL_PROVIDER_NONE) {
-        fprintf(stderr, "rill chat: unknown provider '%s'\n", next);
-        return CLI_USAGE;
-      }
-    } else if (strcmp(a, "--url") == 0) {
-      NEED_ARG;
-      req.endpoint.base_url = next;
-    } else if (strcmp(a, "--model") == 0) {
-      NEED_ARG;
-      req.model = next;
-    } else if (strcmp(a, "--system") == 0) {
-      NEED_ARG;
-      system = next;
-    } else if (strcmp(a, "--think") == 0) {
-      req.think = RILL_THINK_ON;
-    } else if (strcmp(a, "--no-think") == 0) {
-      req.think = RILL_THINK_OFF;
-    } else if (strcmp(a, "--tools") == 0) {
-      NEED_ARG;
-      tools_file = next;
-    } else if (strcmp(a, "--temperature") == 0 || strcmp(a, "--top-p") == 0) {
-      double d;
-      NEED_ARG;
-      if (parse_number(next, &d) != 0) {
-        fprintf(stderr, "rill chat: bad number '%s' for %s\n", next, a);
-        return CLI_USAGE;
-      }
-      if (a[2] == 't') {
-        req.temperature = d;
-        req.set |= RILL_SET_TEMPERATURE;
-      } else {
-        req.top_p = d;
-        req.set |= RILL_SET_TOP_P;
-      }
-    } else if (strcmp(a, "--seed") == 0) {
-      NEED_ARG;
-      if (parse_long(next, 0, 0x7fffffffL, &v) != 0)
-        return chat_usage(), CLI_USAGE;
-      req.seed = v;
-      req.set |= RILL_SET_SEED;
-    } else if (strcmp(a, "--max-tokens") == 0) {
-      NEED_ARG;
-      if (parse_long(next, 1, 0x7fffffffL, &v) != 0)
-        return chat_usage(), CLI_USAGE;
-      req.max_tokens = v;
-      req.set |= RILL_SET_MAX_TOKENS;
-    } else if (strcmp(a, "--no-stream") == 0) {
-      req.no_stream = 1;
-    } else if (strcmp(a, "--json") == 0) {
-      out.json = 1;
-    } else if (strcmp(a, "--ca-file") == 0) {
-      NEED_ARG;
-      copts.ca_file = next;
-    } else if (strcmp(a, "--allow-insecure-credentials") == 0) {
-      copts.allow_insecure_credentials = 1;
-    } else if (strcmp(a, "--connect-timeout") == 0 ||
-               strcmp(a, "--first-timeout") == 0 ||
-               strcmp(a, "--idle-timeout") == 0 ||
-               strcmp(a, "--total-timeout") == 0) {
-      NEED_ARG;
-      if (parse_long(next, 1, 86400000L, &v) != 0)
-        return chat_usage(), CLI_USAGE;
-      if (a[2] == 'c')
-        req.timeouts.connect_ms = v;
-      else if (a[2] == 'f')
-        req.timeouts.first_content_ms = v;
-      else if (a[2] == 'i')
-        req.timeouts.idle_ms = v;
-      else
-        req.timeouts.total_ms = v;
-    } else if (strcmp(a, "--retries") == 0) {
-      NEED_ARG;
-      if (parse_long(next, 0, 20, &v) != 0)
-        return chat_usage(), CLI_USAGE;
-      req.retry.max_retries = v == 0 ? -1 : (int)v;
-    } else if (a[0] == '-' && a[1] == '-') {
-      fprintf(stderr, "rill chat: unknown option %s\n", a);
-      chat_usage();
-      return CLI_USAGE;
-    } else {
-      break; /* the prompt */
-    }
-#undef NEED_ARG
-  }
-  if (req.endpoint.provider == RILL_PROVIDER_NONE || !req.model || i >= argc) {
-    chat_usage();
-    return CLI_USAGE;
-  }
-  /* The prompt: the remaining words, or stdin for "-". */
-  if (i == argc - 1 && strcmp(argv[i], "-") == 0) {
-    prompt = cli_read_all(stdin, 64u << 20, &prompt_len);
-    if (!prompt) {
-      fprintf(stderr, "rill chat: cannot read the prompt from stdin (or "
-                      "it is over 64 MiB)\n");
-      return CLI_USAGE;
-    }
-  } else {
-    int j;
-    for (j = i; j < argc; j++)
-      prompt_len += strlen(argv[j]) + 1;
-    prompt = malloc(prompt_len + 1);
-    if (!prompt)
-      return CLI_RUNTIME;
-    prompt[0] = '\0';
-    prompt_len = 0;
-    for (j = i; j < argc; j++) {
-      size_t l = strlen(argv[j]);
-      if (j > i)
-        prompt[prompt_len++] = ' ';
-      memcpy(prompt + prompt_len, argv[j], l);
-      prompt_len += l;
-    }
-    prompt[prompt_len] = '\0';
-  }
+  exit_code = parse_chat_args(&ca, argc, argv, &first);
+  if (exit_code != CLI_OK)
+    return exit_code;
+  out.json = ca.json;
+  exit_code = read_prompt(argc, argv, first, &prompt);
+  if (exit_code != CLI_OK)
+    return exit_code;
 
-  if (system) {
+  if (ca.system) {
     msgs[n_msgs].role = RILL_ROLE_SYSTEM;
-    msgs[n_msgs++].content = system;
+    msgs[n_msgs++].content = ca.system;
   }
   msgs[n_msgs].role = RILL_ROLE_USER;
   msgs[n_msgs++].content = prompt;
   req.messages = msgs;
   req.n_messages = n_msgs;
 
-  if (tools_file) {
-    size_t len;
-    char *text = read_file(tools_file, &len);
-    rill_json_error jerr = {0, NULL};
-    int n;
-    if (!text) {
-      fprintf(stderr, "rill chat: cannot read %s: %s\n", tools_file,
-              strerror(errno));
-      free(prompt);
-      return CLI_USAGE;
-    }
-    rc = rill_json_parse(&tools_doc, text, len, &jerr);
-    free(text);
-    if (rc != RILL_OK) {
-      fprintf(stderr, "rill chat: %s: %s at byte %zu\n", tools_file,
-              jerr.reason ? jerr.reason : rill_strerror(rc), jerr.offset);
-      free(prompt);
-      return CLI_MALFORMED;
-    }
-    n = load_tools(tools_doc, tools, tool_strings);
-    if (n < 0) {
-      fprintf(stderr, "rill chat: %s: expected an array of at most %d tools "
-                      "with a string \"name\"\n", tools_file, MAX_TOOLS);
-      exit_code = CLI_MALFORMED;
-      goto done;
-    }
-    req.tools = tools;
-    req.n_tools = (size_t)n;
-  }
+  if (ca.tools_file)
+    exit_code =
+        read_tools_file(ca.tools_file, &tools_doc, tools, tool_strings, &req);
+  if (exit_code == CLI_OK)
+    exit_code = chat_and_report(&out, &copts, &req, &cb);
 
-  out.tty = isatty(STDOUT_FILENO);
-  if (out.json && rill_jw_new(&out.w, 0) != RILL_OK) {
-    exit_code = CLI_RUNTIME;
-    goto done;
-  }
-  cb.user = &out;
-  rc = rill_client_new(&client, &copts);
-  if (rc != RILL_OK) {
-    fprintf(stderr, "rill chat: %s\n", rill_strerror(rc));
-    exit_code = CLI_RUNTIME;
-    goto done;
-  }
-  rc = run_chat(client, &req, &cb);
-  if (rc == RILL_E_INVALID || rc == RILL_E_UNSUPPORTED) {
-    if (!out.failed)
-      fprintf(stderr, "rill chat: %s\n", rill_strerror(rc));
-    exit_code = out.failed ? CLI_RUNTIME : CLI_USAGE;
-  } else if (rc != RILL_OK || out.failed) {
-    exit_code = CLI_RUNTIME;
-  } else if (!out.json && out.has_done) {
-    print_stats(&out);
-  }
-
-done:
   end_thinking(&out);
-  rill_client_free(client);
   rill_jw_free(out.w);
   rill_json_doc_free(tools_doc);
   for (i = 0; i < 3 * MAX_TOOLS; i++)

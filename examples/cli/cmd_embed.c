@@ -578,108 +578,110 @@ static void embed_usage(FILE *to) {
       to);
 }
 
-static int parse_embed_args(int argc, char **argv, embed_args *a) {
-  int i;
-  unsigned long v;
-  memset(a, 0, sizeof *a);
-  a->m.cmd = "embed";
-  a->field = "text";
-  a->batch = DEFAULT_BATCH;
-  a->max_line = DEFAULT_MAX_LINE;
-  a->provider = RILL_PROVIDER_NONE;
-  for (i = 1; i < argc; i++) {
-    const char *o = argv[i];
-    const char *next = i + 1 < argc ? argv[i + 1] : NULL;
-    int r = model_opt(&a->m, argc, argv, &i);
-    if (r < 0)
-      return -1;
-    if (r > 0)
-      continue;
-    if (strcmp(o, "--no-normalize") == 0) {
-      a->no_normalize = 1;
-      continue;
-    }
-    if (strcmp(o, "--truncate") == 0 || strcmp(o, "--refuse-long") == 0) {
-      a->refuse_long = o[2] == 'r';
-      continue;
-    }
-    if (strcmp(o, "--quiet") == 0 || strcmp(o, "-q") == 0) {
-      a->quiet = 1;
-      continue;
-    }
-    if (strcmp(o, "--allow-insecure-credentials") == 0) {
-      a->allow_insecure_credentials = 1;
-      continue;
-    }
-    if (o[0] != '-' || o[1] != '-') {
-      fprintf(stderr, "rill embed: unexpected argument '%s' (texts come on "
-                      "stdin)\n", o);
-      return -1;
-    }
-    if (!next) {
-      fprintf(stderr, "rill embed: %s needs a value, or is unknown\n", o);
-      return -1;
-    }
-    i++;
-    if (strcmp(o, "--provider") == 0) {
-      a->provider = rill_provider_from_name(next);
-      if (a->provider == RILL_PROVIDER_NONE ||
-          a->provider == RILL_PROVIDER_ANTHROPIC) {
-        fprintf(stderr, "rill embed: --provider is ollama, openai, lmstudio "
-                        "or gemini\n");
-        return -1;
-      }
-    } else if (strcmp(o, "--url") == 0) {
-      a->url = next;
-    } else if (strcmp(o, "--ca-file") == 0) {
-      a->ca_file = next;
-    } else if (strcmp(o, "--field") == 0) {
-      a->field = next;
-    } else if (strcmp(o, "--format") == 0) {
-      if (strcmp(next, "auto") == 0)
-        a->format = FMT_AUTO;
-      else if (strcmp(next, "jsonl") == 0)
-        a->format = FMT_JSONL;
-      else if (strcmp(next, "lines") == 0)
-        a->format = FMT_LINES;
-      else {
-        fprintf(stderr, "rill embed: --format is auto, jsonl or lines\n");
-        return -1;
-      }
-    } else if (strcmp(o, "--on-error") == 0) {
-      if (strcmp(next, "skip") != 0 && strcmp(next, "fail") != 0) {
-        fprintf(stderr, "rill embed: --on-error is skip or fail\n");
-        return -1;
-      }
-      a->skip_errors = next[0] == 's';
-    } else if (strcmp(o, "--dims") == 0 || strcmp(o, "--threads") == 0 ||
-               strcmp(o, "--batch") == 0 || strcmp(o, "--max-tokens") == 0) {
-      unsigned long hi = o[2] == 't' ? 256 : o[2] == 'b' ? MAX_BATCH : 1u << 20;
-      if (parse_ulong(next, 1, hi, &v) != 0) {
-        fprintf(stderr, "rill embed: %s takes a number from 1 to %lu\n", o,
-                hi);
-        return -1;
-      }
-      if (o[2] == 'd')
-        a->dims = v;
-      else if (o[2] == 't')
-        a->threads = (int)v;
-      else if (o[2] == 'b')
-        a->batch = v;
-      else
-        a->max_tokens = v;
-    } else if (strcmp(o, "--max-line") == 0) {
-      unsigned long long sz;
-      if (cli_parse_size(next, 1, 1ull << 30, &sz) != 0) {
-        fprintf(stderr, "rill embed: --max-line takes a size from 1 to 1G\n");
-        return -1;
-      }
-      a->max_line = (size_t)sz;
-    } else {
-      fprintf(stderr, "rill embed: unknown option %s\n", o);
-      return -1;
-    }
+/* The options without a value; returns 1 when o is one of them. */
+static int embed_flag(embed_args *a, const char *o) {
+  if (strcmp(o, "--no-normalize") == 0)
+    a->no_normalize = 1;
+  else if (strcmp(o, "--truncate") == 0 || strcmp(o, "--refuse-long") == 0)
+    a->refuse_long = o[2] == 'r';
+  else if (strcmp(o, "--quiet") == 0 || strcmp(o, "-q") == 0)
+    a->quiet = 1;
+  else if (strcmp(o, "--allow-insecure-credentials") == 0)
+    a->allow_insecure_credentials = 1;
+  else
+    return 0;
+  return 1;
+}
+
+static int set_format(embed_args *a, const char *next) {
+  if (strcmp(next, "auto") == 0)
+    a->format = FMT_AUTO;
+  else if (strcmp(next, "jsonl") == 0)
+    a->format = FMT_JSONL;
+  else if (strcmp(next, "lines") == 0)
+    a->format = FMT_LINES;
+  else {
+    fprintf(stderr, "rill embed: --format is auto, jsonl or lines\n");
+    return -1;
   }
+  return 0;
+}
+
+/* --dims, --threads, --batch and --max-tokens: a count from 1 up. */
+static int set_count(embed_args *a, const char *o, const char *next) {
+  unsigned long v;
+  unsigned long hi = o[2] == 't' ? 256 : o[2] == 'b' ? MAX_BATCH : 1u << 20;
+  if (parse_ulong(next, 1, hi, &v) != 0) {
+    fprintf(stderr, "rill embed: %s takes a number from 1 to %lu\n", o, hi);
+    return -1;
+  }
+  if (o[2] == 'd')
+    a->dims = v;
+  else if (o[2] == 't')
+    a->threads = (int)v;
+  else if (o[2] == 'b')
+    a->batch = v;
+  else
+    a->max_tokens = v;
+  return 0;
+}
+
+static int is_count_opt(const char *o) {
+  return strcmp(o, "--dims") == 0 || strcmp(o, "--threads") == 0 ||
+         strcmp(o, "--batch") == 0 || strcmp(o, "--max-tokens") == 0;
+}
+
+/* --provider, --on-error and --max-line: values with a fixed set or range. */
+static int set_checked_value(embed_args *a, const char *o, const char *next) {
+  unsigned long long sz;
+  if (strcmp(o, "--provider") == 0) {
+    a->provider = rill_provider_from_name(next);
+    if (a->provider == RILL_PROVIDER_NONE ||
+        a->provider == RILL_PROVIDER_ANTHROPIC) {
+      fprintf(stderr, "rill embed: --provider is ollama, openai, lmstudio "
+                      "or gemini\n");
+      return -1;
+    }
+  } else if (strcmp(o, "--on-error") == 0) {
+    if (strcmp(next, "skip") != 0 && strcmp(next, "fail") != 0) {
+      fprintf(stderr, "rill embed: --on-error is skip or fail\n");
+      return -1;
+    }
+    a->skip_errors = next[0] == 's';
+  } else {
+    if (cli_parse_size(next, 1, 1ull << 30, &sz) != 0) {
+      fprintf(stderr, "rill embed: --max-line takes a size from 1 to 1G\n");
+      return -1;
+    }
+    a->max_line = (size_t)sz;
+  }
+  return 0;
+}
+
+/* An option o with its value next; -1 (said on stderr) when either is bad. */
+static int embed_value_opt(embed_args *a, const char *o, const char *next) {
+  if (strcmp(o, "--url") == 0)
+    a->url = next;
+  else if (strcmp(o, "--ca-file") == 0)
+    a->ca_file = next;
+  else if (strcmp(o, "--field") == 0)
+    a->field = next;
+  else if (strcmp(o, "--format") == 0)
+    return set_format(a, next);
+  else if (is_count_opt(o))
+    return set_count(a, o, next);
+  else if (strcmp(o, "--provider") == 0 || strcmp(o, "--on-error") == 0 ||
+           strcmp(o, "--max-line") == 0)
+    return set_checked_value(a, o, next);
+  else {
+    fprintf(stderr, "rill embed: unknown option %s\n", o);
+    return -1;
+  }
+  return 0;
+}
+
+/* The combinations the options exclude; -1 (said on stderr) on one. */
+static int check_embed_args(embed_args *a) {
   if (model_args_check(&a->m) != 0)
     return -1;
   if (a->no_normalize && a->dims) {
@@ -700,6 +702,38 @@ static int parse_embed_args(int argc, char **argv, embed_args *a) {
     return -1;
   }
   return 0;
+}
+
+static int parse_embed_args(int argc, char **argv, embed_args *a) {
+  int i;
+  memset(a, 0, sizeof *a);
+  a->m.cmd = "embed";
+  a->field = "text";
+  a->batch = DEFAULT_BATCH;
+  a->max_line = DEFAULT_MAX_LINE;
+  a->provider = RILL_PROVIDER_NONE;
+  for (i = 1; i < argc; i++) {
+    const char *o = argv[i];
+    const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+    int r = model_opt(&a->m, argc, argv, &i);
+    if (r < 0)
+      return -1;
+    if (r > 0 || embed_flag(a, o))
+      continue;
+    if (o[0] != '-' || o[1] != '-') {
+      fprintf(stderr, "rill embed: unexpected argument '%s' (texts come on "
+                      "stdin)\n", o);
+      return -1;
+    }
+    if (!next) {
+      fprintf(stderr, "rill embed: %s needs a value, or is unknown\n", o);
+      return -1;
+    }
+    i++;
+    if (embed_value_opt(a, o, next) != 0)
+      return -1;
+  }
+  return check_embed_args(a);
 }
 
 static int batch_alloc(batch *b, size_t n) {

@@ -84,23 +84,86 @@ static void free_client_memory(rill_client *c) {
   rill__free(c);
 }
 
-int rill_client_new(rill_client **out, const rill_client_opts *opts) {
-  rill_client_opts o;
-  rill_client *c;
-  CURLSHcode sc;
-  if (!out)
-    return RILL_E_INVALID;
-  *out = NULL;
-  memset(&o, 0, sizeof o);
+/* The caller's options, of whatever size their header had, into o. */
+static int read_client_opts(rill_client_opts *o, const rill_client_opts *opts) {
+  memset(o, 0, sizeof *o);
   if (opts) {
     if (opts->size == 0)
       return RILL_E_INVALID;
-    memcpy(&o, opts, opts->size < sizeof o ? opts->size : sizeof o);
+    memcpy(o, opts, opts->size < sizeof *o ? opts->size : sizeof *o);
   }
-  if (o.loop && (o.loop->size == 0 || !o.loop->watch_fd || !o.loop->set_timer))
+  if (o->loop && (o->loop->size == 0 || !o->loop->watch_fd || !o->loop->set_timer))
     return RILL_E_INVALID;
-  if (o.max_host_connections < 0 || o.max_total_connections < 0)
+  if (o->max_host_connections < 0 || o->max_total_connections < 0)
     return RILL_E_INVALID;
+  return RILL_OK;
+}
+
+/* Sharing connections makes curl allocate its connection cache here:
+ * out of memory is RILL_E_NOMEM, not a refused option. */
+static int share_setup(rill_client *c) {
+  CURLSHcode sc;
+  sc = curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  if (sc == CURLSHE_OK)
+    sc = curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  if (sc == CURLSHE_OK)
+    sc = curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+  if (sc == CURLSHE_NOMEM)
+    return RILL_E_NOMEM;
+  return sc == CURLSHE_OK ? RILL_OK : RILL_E_INTERNAL;
+}
+
+/* The connection limits and the caller's event loop, if any. */
+static int multi_setup(rill_client *c, const rill_client_opts *o) {
+  if (o->max_host_connections > 0 &&
+      curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                        o->max_host_connections))
+    return RILL_E_INTERNAL;
+  if (o->max_total_connections > 0 &&
+      curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+                        o->max_total_connections))
+    return RILL_E_INTERNAL;
+  if (o->loop) {
+    memset(&c->loop, 0, sizeof c->loop);
+    memcpy(&c->loop, o->loop,
+           o->loop->size < sizeof c->loop ? o->loop->size : sizeof c->loop);
+    c->has_loop = 1;
+    if (rill__loop_install(c) != RILL_OK)
+      return RILL_E_INTERNAL;
+  }
+  return RILL_OK;
+}
+
+/* Everything c owns; on failure the caller frees c, half made. */
+static int client_setup(rill_client *c, const rill_client_opts *o) {
+  int rc;
+  c->pool = rill__pool_new(o->pool_bytes ? o->pool_bytes : RILL_POOL_DEFAULT_CACHE);
+  if (!c->pool)
+    return RILL_E_NOMEM;
+  if (o->ca_file && !(c->ca_file = rill__strndup(o->ca_file, strlen(o->ca_file))))
+    return RILL_E_NOMEM;
+  c->insecure = o->tls_insecure_skip_verify != 0;
+  c->allow_insecure_credentials = o->allow_insecure_credentials != 0;
+  c->multi = curl_multi_init();
+  c->share = curl_share_init();
+  if (!c->multi || !c->share)
+    return RILL_E_NOMEM;
+  rc = share_setup(c);
+  if (rc == RILL_OK)
+    rc = multi_setup(c, o);
+  return rc;
+}
+
+int rill_client_new(rill_client **out, const rill_client_opts *opts) {
+  rill_client_opts o;
+  rill_client *c;
+  int rc;
+  if (!out)
+    return RILL_E_INVALID;
+  *out = NULL;
+  rc = read_client_opts(&o, opts);
+  if (rc != RILL_OK)
+    return rc;
   if (!rill__global_initialised())
     return RILL_E_STATE;
   c = rill__calloc(1, sizeof *c);
@@ -114,43 +177,11 @@ int rill_client_new(rill_client **out, const rill_client_opts *opts) {
            0x9E3779B97F4A7C15ULL;
   if (c->rng == 0)
     c->rng = 1;
-  c->pool = rill__pool_new(o.pool_bytes ? o.pool_bytes : RILL_POOL_DEFAULT_CACHE);
-  if (!c->pool)
-    goto nomem;
-  if (o.ca_file && !(c->ca_file = rill__strndup(o.ca_file, strlen(o.ca_file))))
-    goto nomem;
-  c->insecure = o.tls_insecure_skip_verify != 0;
-  c->allow_insecure_credentials = o.allow_insecure_credentials != 0;
-  c->multi = curl_multi_init();
-  c->share = curl_share_init();
-  if (!c->multi || !c->share)
-    goto nomem;
-  /* Sharing connections makes curl allocate its connection cache here:
-   * out of memory is RILL_E_NOMEM, not a refused option. */
-  sc = curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-  if (sc == CURLSHE_OK)
-    sc = curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-  if (sc == CURLSHE_OK)
-    sc = curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-  if (sc == CURLSHE_NOMEM)
-    goto nomem;
-  if (sc != CURLSHE_OK)
-    goto internal;
-  if (o.max_host_connections > 0 &&
-      curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-                        o.max_host_connections))
-    goto internal;
-  if (o.max_total_connections > 0 &&
-      curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
-                        o.max_total_connections))
-    goto internal;
-  if (o.loop) {
-    memset(&c->loop, 0, sizeof c->loop);
-    memcpy(&c->loop, o.loop,
-           o.loop->size < sizeof c->loop ? o.loop->size : sizeof c->loop);
-    c->has_loop = 1;
-    if (rill__loop_install(c) != RILL_OK)
-      goto internal;
+  rc = client_setup(c, &o);
+  if (rc != RILL_OK) {
+    c->refs = 0;
+    rill_client_free(c);
+    return rc;
   }
   if (c->insecure)
     rill__log(RILL_LOG_WARN, "client %p: TLS verification is off "
@@ -158,14 +189,6 @@ int rill_client_new(rill_client **out, const rill_client_opts *opts) {
               (void *)c);
   *out = c;
   return RILL_OK;
-nomem:
-  c->refs = 0;
-  rill_client_free(c);
-  return RILL_E_NOMEM;
-internal:
-  c->refs = 0;
-  rill_client_free(c);
-  return RILL_E_INTERNAL;
 }
 
 /* Streams whose end was marked during a drive: unlink and free. */

@@ -149,6 +149,25 @@ static void header_value(const char *line, size_t n, size_t name_len,
   *vlen = (size_t)(end - p);
 }
 
+/* A status line ("HTTP/1.1 200 OK"): a new response, after a redirect or
+ * an interim 1xx, starts with none of the last one's headers. */
+static void begin_response(rill_stream *s, const char *buf, size_t n) {
+  const char *p = memchr(buf, ' ', n);
+  long st = 0;
+  int i;
+  for (i = 0; p && i < 3 && (size_t)(p + 1 + i - buf) < n; i++) {
+    char ch = p[1 + i];
+    if (ch < '0' || ch > '9')
+      break;
+    st = st * 10 + (ch - '0');
+  }
+  s->http_status = st;
+  s->headers_done = 0;
+  s->html_body = 0;
+  s->ra_s_ms = s->ra_ms = -1;
+  rill__buf_clear(&s->location);
+}
+
 static size_t on_header(char *buf, size_t size, size_t nitems, void *user) {
   rill_stream *s = user;
   size_t n = size * nitems;
@@ -157,20 +176,7 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *user) {
   if (atomic_load(&s->cancel))
     return 0;
   if (n >= 5 && memcmp(buf, "HTTP/", 5) == 0) {
-    const char *p = memchr(buf, ' ', n);
-    long st = 0;
-    int i;
-    for (i = 0; p && i < 3 && (size_t)(p + 1 + i - buf) < n; i++) {
-      char ch = p[1 + i];
-      if (ch < '0' || ch > '9')
-        break;
-      st = st * 10 + (ch - '0');
-    }
-    s->http_status = st;
-    s->headers_done = 0;
-    s->html_body = 0;
-    s->ra_s_ms = s->ra_ms = -1;
-    rill__buf_clear(&s->location);
+    begin_response(s, buf, n);
     return n;
   }
   if (n <= 2 && (buf[0] == '\r' || buf[0] == '\n')) {
@@ -201,89 +207,116 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *user) {
   return n;
 }
 
+/* The first bytes of a 2xx body: earlier attempts or redirects may have
+ * fed the framers, so each starts again. */
+static void begin_2xx_body(rill_stream *s) {
+  s->body_2xx = 1;
+  if (s->ndjson)
+    rill_ndjson_reset(s->ndjson);
+  if (s->sse)
+    rill_sse_reset(s->sse);
+  rill__buf_clear(&s->whole);
+  s->body_bytes = 0;
+  s->sse_events = 0;
+}
+
+/* Returns 1 after failing the stream when a 2xx chunk must not be read. */
+static int refuse_2xx_chunk(rill_stream *s, size_t n) {
+  if (s->html_body) {
+    /* No provider answers in HTML; a proxy, captive portal or wrong URL
+     * does. Say so instead of failing on its first "<" or, for SSE, on
+     * a stream without events. */
+    rill__stream_fail(s, RILL_E_PROTOCOL, s->http_status,
+                      "the server answered with an HTML page "
+                      "(Content-Type: text/html), not the provider's API");
+    return 1;
+  }
+  if (s->req.max_response && n > s->req.max_response - s->body_bytes) {
+    rill__stream_fail(s, RILL_E_LIMIT, s->http_status,
+                      "response longer than max_response_bytes (%llu)",
+                      (unsigned long long)s->req.max_response);
+    return 1;
+  }
+  return 0;
+}
+
+/* A 2xx chunk into its framer, or into the whole body. *stop is set after
+ * the stream was failed for a body over its limit. */
+static int frame_chunk(rill_stream *s, char *ptr, size_t n, int *stop) {
+  int rc;
+  *stop = 0;
+  if (s->ndjson)
+    return frame_rc(s, rill_ndjson_feed(s->ndjson, ptr, n));
+  if (s->sse)
+    return frame_rc(s, rill_sse_feed(s->sse, ptr, n));
+  rc = rill__buf_append(&s->whole, ptr, n);
+  if (rc == RILL_E_LIMIT) {
+    rill__stream_fail(s, rc, s->http_status,
+                      "response body larger than %zu bytes", s->whole.limit);
+    *stop = 1;
+  }
+  return rc;
+}
+
+static size_t write_2xx(rill_stream *s, char *ptr, size_t n) {
+  int rc, stop;
+  if (s->complete)
+    return n; /* after the final frame: read to the end, drop */
+  if (!s->body_2xx)
+    begin_2xx_body(s);
+  if (refuse_2xx_chunk(s, n)) {
+    s->aborted = 1;
+    return 0;
+  }
+  s->body_bytes += n;
+  rc = frame_chunk(s, ptr, n, &stop);
+  if (stop) {
+    s->aborted = 1;
+    return 0;
+  }
+  if (s->content_in_chunk) {
+    /* The idle clock needs the time of the last content, not of each
+     * delta: one clock read per chunk instead of one per word. */
+    s->t_last = rill__now_ms();
+    s->content_in_chunk = 0;
+  }
+  if (rc != RILL_OK && s->complete)
+    return n; /* trailing garbage after the final frame: ignored */
+  if (rc != RILL_OK) {
+    fail_framing(s, rc);
+    s->aborted = 1;
+    return 0;
+  }
+  return n;
+}
+
+/* An error status's body: kept up to errbody's limit for the message. */
+static size_t write_error_body(rill_stream *s, char *ptr, size_t n) {
+  size_t room = s->errbody.limit - s->errbody.len;
+  size_t take = n < room ? n : room;
+  if (take && rill__buf_append(&s->errbody, ptr, take) != RILL_OK)
+    take = 0;
+  if (take < n) {
+    /* Enough of the error body: stop reading (the connection closes). */
+    s->errbody_full = 1;
+    return 0;
+  }
+  return n;
+}
+
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *user) {
   rill_stream *s = user;
   size_t n = size * nmemb;
-  int rc = RILL_OK;
   if (atomic_load(&s->cancel)) {
     rill__stream_fail(s, RILL_E_CANCELLED, s->http_status, "cancelled");
     s->aborted = 1;
     return 0;
   }
-  if (s->http_status >= 200 && s->http_status <= 299) {
-    if (s->complete)
-      return n; /* after the final frame: read to the end, drop */
-    if (!s->body_2xx) {
-      s->body_2xx = 1;
-      if (s->ndjson)
-        rill_ndjson_reset(s->ndjson);
-      if (s->sse)
-        rill_sse_reset(s->sse);
-      rill__buf_clear(&s->whole);
-      s->body_bytes = 0;
-      s->sse_events = 0;
-    }
-    if (s->html_body) {
-      /* No provider answers in HTML; a proxy, captive portal or wrong URL
-       * does. Say so instead of failing on its first "<" or, for SSE, on
-       * a stream without events. */
-      rill__stream_fail(s, RILL_E_PROTOCOL, s->http_status,
-                        "the server answered with an HTML page "
-                        "(Content-Type: text/html), not the provider's API");
-      s->aborted = 1;
-      return 0;
-    }
-    if (s->req.max_response && n > s->req.max_response - s->body_bytes) {
-      rill__stream_fail(s, RILL_E_LIMIT, s->http_status,
-                        "response longer than max_response_bytes (%llu)",
-                        (unsigned long long)s->req.max_response);
-      s->aborted = 1;
-      return 0;
-    }
-    s->body_bytes += n;
-    if (s->ndjson)
-      rc = frame_rc(s, rill_ndjson_feed(s->ndjson, ptr, n));
-    else if (s->sse)
-      rc = frame_rc(s, rill_sse_feed(s->sse, ptr, n));
-    else {
-      rc = rill__buf_append(&s->whole, ptr, n);
-      if (rc == RILL_E_LIMIT) {
-        rill__stream_fail(s, rc, s->http_status,
-                          "response body larger than %zu bytes",
-                          s->whole.limit);
-        s->aborted = 1;
-        return 0;
-      }
-    }
-    if (s->content_in_chunk) {
-      /* The idle clock needs the time of the last content, not of each
-       * delta: one clock read per chunk instead of one per word. */
-      s->t_last = rill__now_ms();
-      s->content_in_chunk = 0;
-    }
-    if (rc != RILL_OK && s->complete)
-      return n; /* trailing garbage after the final frame: ignored */
-    if (rc != RILL_OK) {
-      fail_framing(s, rc);
-      s->aborted = 1;
-      return 0;
-    }
-    return n;
-  }
+  if (s->http_status >= 200 && s->http_status <= 299)
+    return write_2xx(s, ptr, n);
   if (s->http_status >= 300 && s->http_status <= 399 && s->req.follow_redirects)
     return n; /* a redirect's body is dropped */
-  {
-    size_t room = s->errbody.limit - s->errbody.len;
-    size_t take = n < room ? n : room;
-    if (take && rill__buf_append(&s->errbody, ptr, take) != RILL_OK)
-      take = 0;
-    if (take < n) {
-      /* Enough of the error body: stop reading (the connection closes). */
-      s->errbody_full = 1;
-      return 0;
-    }
-  }
-  return n;
+  return write_error_body(s, ptr, n);
 }
 
 /* ------------------------------------------------------------------------
@@ -484,13 +517,8 @@ int rill__stream_attempt(rill_stream *s) {
  * Start
  * ------------------------------------------------------------------------ */
 
-int rill__stream_start(rill_client *c, rill__request *req, rill__decoder *dec,
-                       rill_stream **out) {
-  rill_stream *s;
-  rill_framer_opts fo = RILL_FRAMER_OPTS_INIT;
-  int rc = RILL_OK;
-  if (out)
-    *out = NULL;
+static int start_args_check(const rill_client *c, const rill__request *req,
+                            const rill__decoder *dec) {
   if (!c || !req || !dec || !dec->ops || !dec->ops->on_failure ||
       !dec->ops->destroy || !dec->ops->on_end || !req->method ||
       !req->url.data || req->url.len == 0)
@@ -502,9 +530,14 @@ int rill__stream_start(rill_client *c, rill__request *req, rill__decoder *dec,
     return RILL_E_INVALID;
   if (c->freeing || !c->multi)
     return RILL_E_STATE;
-  s = rill__calloc(1, sizeof *s);
-  if (!s)
-    return RILL_E_NOMEM;
+  return RILL_OK;
+}
+
+/* The buffers and the framer of a new stream s for req. On failure only
+ * s itself is left to free (the buffers hold nothing yet). */
+static int stream_init(rill_stream *s, rill_client *c, const rill__request *req,
+                       rill__decoder *dec) {
+  rill_framer_opts fo = RILL_FRAMER_OPTS_INIT;
   atomic_init(&s->cancel, 0);
   s->client = c;
   s->pool = c->pool;
@@ -519,9 +552,56 @@ int rill__stream_start(rill_client *c, rill__request *req, rill__decoder *dec,
   rill__buf_init(&s->location, c->pool, LOCATION_LIMIT);
   fo.max_record_bytes = req->max_record;
   if (req->framing == RILL__FRAME_NDJSON)
-    rc = rill__ndjson_new_pooled(&s->ndjson, &fo, on_ndjson, s, c->pool);
-  else if (req->framing == RILL__FRAME_SSE)
-    rc = rill__sse_new_pooled(&s->sse, &fo, on_sse, s, c->pool);
+    return rill__ndjson_new_pooled(&s->ndjson, &fo, on_ndjson, s, c->pool);
+  if (req->framing == RILL__FRAME_SSE)
+    return rill__sse_new_pooled(&s->sse, &fo, on_sse, s, c->pool);
+  return RILL_OK;
+}
+
+/* Link s into c's list and count it, before anything can end it. */
+static void link_stream(rill_client *c, rill_stream *s) {
+  s->next = c->streams;
+  s->prev = NULL;
+  if (c->streams)
+    c->streams->prev = s;
+  c->streams = s;
+  s->in_list = 1;
+  c->n_active++;
+}
+
+/* The first attempt failed in rill__stream_start: undo all it did, giving
+ * the request back to the caller's req. */
+static void undo_start(rill_stream *s, rill__request *req, int counted_ref) {
+  rill_client *c = s->client;
+  if (s->easy) {
+    rill__client_give_easy(c, s->easy);
+    s->easy = NULL;
+  }
+  curl_slist_free_all(s->hdrs);
+  rill__client_unlink(c, s);
+  c->n_active--;
+  if (counted_ref)
+    c->refs--;
+  *req = s->req;
+  s->dec->stream = NULL;
+  rill_ndjson_free(s->ndjson);
+  rill_sse_free(s->sse);
+  rill__free(s);
+}
+
+int rill__stream_start(rill_client *c, rill__request *req, rill__decoder *dec,
+                       rill_stream **out) {
+  rill_stream *s;
+  int rc;
+  if (out)
+    *out = NULL;
+  rc = start_args_check(c, req, dec);
+  if (rc != RILL_OK)
+    return rc;
+  s = rill__calloc(1, sizeof *s);
+  if (!s)
+    return RILL_E_NOMEM;
+  rc = stream_init(s, c, req, dec);
   if (rc != RILL_OK) {
     rill__free(s);
     return rc;
@@ -538,20 +618,10 @@ int rill__stream_start(rill_client *c, rill__request *req, rill__decoder *dec,
   s->t_first_f = -1;
   s->state = ST_PENDING;
   dec->stream = s;
-  if (out) {
-    s->self_free = 0;
+  s->self_free = out ? 0 : 1;
+  if (out)
     c->refs++;
-  } else {
-    s->self_free = 1;
-  }
-  /* Link it and count it before anything can end it. */
-  s->next = c->streams;
-  s->prev = NULL;
-  if (c->streams)
-    c->streams->prev = s;
-  c->streams = s;
-  s->in_list = 1;
-  c->n_active++;
+  link_stream(c, s);
   if (c->depth > 0 || refuse_plain_credential(s) == RILL_E_INVALID) {
     /* From inside a drive (a callback): added when the drive ends. A
      * refused credential also waits for the drive, which ends the stream
@@ -563,21 +633,7 @@ int rill__stream_start(rill_client *c, rill__request *req, rill__decoder *dec,
   } else {
     rc = rill__stream_attempt(s);
     if (rc != RILL_OK) {
-      /* Undo: nothing was taken. */
-      if (s->easy) {
-        rill__client_give_easy(c, s->easy);
-        s->easy = NULL;
-      }
-      curl_slist_free_all(s->hdrs);
-      rill__client_unlink(c, s);
-      c->n_active--;
-      if (out)
-        c->refs--;
-      *req = s->req;
-      dec->stream = NULL;
-      rill_ndjson_free(s->ndjson);
-      rill_sse_free(s->sse);
-      rill__free(s);
+      undo_start(s, req, out != NULL);
       return rc;
     }
     if (c->has_loop)
@@ -893,41 +949,32 @@ static void finish_2xx(rill_stream *s) {
   rill__stream_end(s, RILL_OK);
 }
 
-void rill__stream_done(rill_stream *s, CURLcode result) {
-  rill_client *c = s->client;
-  long st;
-  curl_multi_remove_handle(c->multi, s->easy);
-  s->state = ST_WAITING;
-  s->wake_at = -1;
-  if (s->complete) { /* on_done was delivered: whatever came after */
-    rill__stream_end(s, RILL_OK);
-    return;
-  }
-  if (atomic_load(&s->cancel)) {
-    rill__stream_fail(s, RILL_E_CANCELLED, s->http_status, "cancelled");
-    rill__stream_end(s, RILL_E_CANCELLED);
-    return;
-  }
-  if (s->fail_code != 0) {
-    rill__stream_end(s, s->fail_code);
-    return;
-  }
-  if (result != CURLE_OK && !(result == CURLE_WRITE_ERROR && s->errbody_full)) {
-    int code = rill__status_from_curl(result, s);
-    rill__stream_fail(s, code, s->http_status, "%s: %s",
-                      code == RILL_E_TRUNCATED ? "stream cut" :
-                      code == RILL_E_TLS ? "TLS failure" :
-                      code == RILL_E_CONNECT ? "could not connect" :
-                      "transfer failed",
-                      s->errbuf[0] ? s->errbuf : curl_easy_strerror(result));
-    if (!s->has_content && code == RILL_E_CONNECT &&
-        rill__retry_curl_is_retryable((int)result, s->http_status != 0))
-      retry_or_end(s, -1);
-    else
-      rill__stream_end(s, code);
-    return;
-  }
-  st = s->http_status;
+static const char *curl_failure_what(int code) {
+  if (code == RILL_E_TRUNCATED)
+    return "stream cut";
+  if (code == RILL_E_TLS)
+    return "TLS failure";
+  if (code == RILL_E_CONNECT)
+    return "could not connect";
+  return "transfer failed";
+}
+
+/* The transfer itself failed (result is curl's code): say how, and retry
+ * a connection that was never made. */
+static void end_transfer_failed(rill_stream *s, CURLcode result) {
+  int code = rill__status_from_curl(result, s);
+  rill__stream_fail(s, code, s->http_status, "%s: %s", curl_failure_what(code),
+                    s->errbuf[0] ? s->errbuf : curl_easy_strerror(result));
+  if (!s->has_content && code == RILL_E_CONNECT &&
+      rill__retry_curl_is_retryable((int)result, s->http_status != 0))
+    retry_or_end(s, -1);
+  else
+    rill__stream_end(s, code);
+}
+
+/* The transfer ended cleanly: what its HTTP status means. */
+static void end_by_status(rill_stream *s) {
+  long st = s->http_status;
   if (st >= 200 && st <= 299) {
     finish_2xx(s);
     return;
@@ -945,6 +992,31 @@ void rill__stream_done(rill_stream *s, CURLcode result) {
     return;
   }
   rill__stream_end(s, s->fail_code);
+}
+
+void rill__stream_done(rill_stream *s, CURLcode result) {
+  rill_client *c = s->client;
+  curl_multi_remove_handle(c->multi, s->easy);
+  s->state = ST_WAITING;
+  s->wake_at = -1;
+  if (s->complete) { /* on_done was delivered: whatever came after */
+    rill__stream_end(s, RILL_OK);
+    return;
+  }
+  if (atomic_load(&s->cancel)) {
+    rill__stream_fail(s, RILL_E_CANCELLED, s->http_status, "cancelled");
+    rill__stream_end(s, RILL_E_CANCELLED);
+    return;
+  }
+  if (s->fail_code != 0) {
+    rill__stream_end(s, s->fail_code);
+    return;
+  }
+  if (result != CURLE_OK && !(result == CURLE_WRITE_ERROR && s->errbody_full)) {
+    end_transfer_failed(s, result);
+    return;
+  }
+  end_by_status(s);
 }
 
 /* ------------------------------------------------------------------------
